@@ -1,0 +1,25 @@
+"""Navigation that depends on the signed-in user's roles."""
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from npqel.access import ROLE_LABELS, Action, access_for
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    access = access_for(user)
+    if access.user_id is None:
+        return {"nav_items": [], "role_labels": []}
+    items = [("Home", reverse("home"))]
+    if access.anywhere(Action.VIEW_PROVIDER):
+        items.append(("Providers", reverse("provider_list")))
+    if access.platform_staff:
+        items.append(("Platform people", reverse("platform_people")))
+    items.append(("Your account", reverse("account")))
+    path = request.path
+    nav = [
+        {"label": label, "href": href, "active": path == href or (href != "/" and path.startswith(href))}
+        for label, href in items
+    ]
+    return {"nav_items": nav, "role_labels": [ROLE_LABELS[r] for r in sorted(access.roles)]}

@@ -1,0 +1,125 @@
+"""Demo data: the five providers of docs/DOMAIN.md and a sign-in for every role. Safe to load twice.
+
+Demo accounts use one shared password and, where the role requires a second factor, a fixed TOTP
+secret derived from the email address, so `make run` can print a working way to sign in.
+"""
+
+import base64
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from allauth.mfa.utils import decrypt
+from django.db import transaction
+
+from accounts.models import User
+from npqel.access import MFA_REQUIRED_ROLES, ROLE_LABELS, Role
+from participants.models import Enrolment, Participant
+from programmes.models import Cohort, Programme, Provider, StaffMembership
+
+DEMO_PASSWORD = "npqel-demo-2026"  # noqa: S105 - demo accounts only, printed on start
+
+PROVIDERS = [
+    # slug, name, managed by, framework, programme name, cohorts (code, intake, start, end)
+    ("olp", "Outstanding Leaders Partnership", "Best Practice Network", "legacy",
+     "NPQEL (Outstanding Leaders Partnership)",
+     [("2019-autumn", "autumn", datetime.date(2019, 10, 1), datetime.date(2021, 3, 31)),
+      ("2020-spring", "spring", datetime.date(2020, 3, 1), datetime.date(2021, 8, 31))]),
+    ("alliance", "Alliance of Leading Learning", "", "legacy", "NPQEL (Alliance of Leading Learning)",
+     [("2018-autumn", "autumn", datetime.date(2018, 9, 20), datetime.date(2020, 3, 20))]),
+    ("one-cumbria", "One Cumbria", "", "reformed", "NPQEL (One Cumbria delivery partner)",
+     [("2022-autumn", "autumn", datetime.date(2022, 10, 3), datetime.date(2024, 3, 29))]),
+    ("llse", "University of Winchester with Leadership Learning South East", "", "reformed",
+     "NPQEL (Winchester and LLSE)",
+     [("2023-spring", "spring", datetime.date(2023, 2, 6), datetime.date(2024, 8, 30))]),
+    ("ascl", "ASCL", "", "legacy", "NPQEL (ASCL)",
+     [("2020-october", "autumn", datetime.date(2020, 10, 6), datetime.date(2022, 1, 31))]),
+]
+
+# Providers that get one demo user for each provider role, plus a participant.
+PROVIDERS_WITH_DEMO_STAFF = ["olp", "llse"]
+PROVIDER_ROLES = [Role.PROVIDER_ADMIN, Role.FACILITATOR, Role.COACH, Role.ASSESSOR]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: Role
+    provider: str
+    needs_mfa: bool
+    totp_secret: str | None
+
+
+def demo_totp_secret(email: str) -> str:
+    """A fixed base32 secret per demo address, so the printed instructions stay true across reloads."""
+    return base64.b32encode(hashlib.sha256(f"npqel-demo:{email}".encode()).digest()[:20]).decode()
+
+
+def current_code(user: User) -> str:
+    """The authenticator code a user's TOTP secret gives right now."""
+    import time
+
+    from allauth.mfa import app_settings
+
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    secret = decrypt(authenticator.data["secret"])
+    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
+
+
+def _user(email: str, full_name: str, *, needs_mfa: bool, **flags: bool) -> User:
+    user, created = User.objects.get_or_create(email=email, defaults={"full_name": full_name, **flags})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    if needs_mfa and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, demo_totp_secret(email))
+    return user
+
+
+@transaction.atomic
+def demo_load() -> list[DemoLogin]:
+    """Create or refresh the demo providers, cohorts and people; return the demo sign-ins."""
+    logins: list[DemoLogin] = []
+    cohorts_by_provider: dict[str, list[Cohort]] = {}
+    for slug, name, managed_by, framework, programme_name, cohorts in PROVIDERS:
+        provider, _ = Provider.objects.update_or_create(slug=slug, defaults={"name": name, "managed_by": managed_by})
+        programme, _ = Programme.objects.update_or_create(
+            provider=provider, code="npqel", defaults={"name": programme_name, "framework": framework}
+        )
+        cohorts_by_provider[slug] = []
+        for code, intake, start, end in cohorts:
+            cohort, _ = Cohort.objects.update_or_create(
+                programme=programme, code=code, defaults={"intake": intake, "start_date": start, "end_date": end}
+            )
+            cohorts_by_provider[slug].append(cohort)
+
+    for slug in PROVIDERS_WITH_DEMO_STAFF:
+        provider = Provider.objects.get(slug=slug)
+        for role in PROVIDER_ROLES:
+            email = f"{role.value.replace('_', '-')}@{slug}.example"
+            needs_mfa = role in MFA_REQUIRED_ROLES
+            user = _user(email, f"Demo {ROLE_LABELS[role].lower()} ({provider.name})", needs_mfa=needs_mfa)
+            StaffMembership.objects.get_or_create(user=user, provider=provider, role=role.value)
+            logins.append(DemoLogin(email, role, slug, needs_mfa, demo_totp_secret(email) if needs_mfa else None))
+        email = f"participant@{slug}.example"
+        user = _user(email, f"Demo participant ({provider.name})", needs_mfa=False)
+        participant, _ = Participant.objects.get_or_create(user=user, defaults={"job_role": "Executive headteacher"})
+        cohort = cohorts_by_provider[slug][0]
+        Enrolment.objects.get_or_create(
+            participant=participant, cohort=cohort,
+            defaults={"provider": provider, "status": Enrolment.Status.ACTIVE, "start_date": cohort.start_date},
+        )
+        logins.append(DemoLogin(email, Role.PARTICIPANT, slug, False, None))
+
+    for email, role, flag in [
+        ("moderator@npqel.example", Role.MODERATOR, "is_moderator"),
+        ("platform@npqel.example", Role.PLATFORM_STAFF, "is_platform_staff"),
+    ]:
+        user = _user(email, f"Demo {ROLE_LABELS[role].lower()}", needs_mfa=True, **{flag: True})
+        if not getattr(user, flag):
+            setattr(user, flag, True)
+            user.save(update_fields=[flag])
+        logins.append(DemoLogin(email, role, "all providers", True, demo_totp_secret(email)))
+    return logins

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite on PostgreSQL, with Redis, a real Celery worker and Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/services.sh
+export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
+export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+exec .venv/bin/pytest "$@"
