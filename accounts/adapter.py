@@ -1,4 +1,9 @@
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -11,6 +16,22 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # No public sign-up: people join by invitation from a provider admin or platform staff.
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: object) -> bool:
+        # Someone who signed in moments ago has just proved who they are: asking for the password
+        # again before they set up their (required) authenticator app only gets in their way.
+        if _signed_in_within_reauthentication_timeout(context.request):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
+
+def _signed_in_within_reauthentication_timeout(request: HttpRequest | None) -> bool:
+    if request is None or not request.user.is_authenticated:
+        return False
+    records = get_authentication_records(request, request.user)
+    if not records:
+        return False
+    return time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
 
 
 class MfaAdapter(DefaultMFAAdapter):

@@ -78,7 +78,7 @@ def invitation_send_email(*, invitation_id: int) -> bool:
     """Send the invitation email once; returns False when there is nothing to send (already sent or closed)."""
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update().select_related("provider", "invited_by").get(pk=invitation_id)
+            Invitation.objects.select_for_update(of=("self",)).select_related("provider", "invited_by").get(pk=invitation_id)
         )
         if invitation.email_sent_at or invitation.state != "pending":
             return False

@@ -144,7 +144,8 @@ def provider_q(user: object, action: Action, *, via: str = "provider") -> Q:
     """A filter keeping only rows whose provider (reached through `via`) the user may `action`."""
     access = access_for(user)
     if access.everywhere(action):
-        return Q()
+        # Not an empty Q(): `Q() | other` drops the empty side, which would narrow an OR to `other`.
+        return Q(**{f"{via}__isnull": False})
     return Q(**{f"{via}__in": sorted(access.provider_ids(action))})
 
 

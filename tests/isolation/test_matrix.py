@@ -1,0 +1,192 @@
+"""Role × provider isolation: every role, asking for another provider's objects, gets 404 — or 403 for a
+kind of page its role may never open — never the data. The same request for its own provider works,
+so a 404 here proves scoping, not a broken page.
+
+Teach the matrix every new URL: add it to SCOPED (provider-owned objects) or UNSCOPED (with the reason
+it holds no provider data). An unknown URL fails `test_every_url_is_known_to_the_matrix`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import reverse
+
+from accounts import services as account_services
+from npqel.access import Action, Role, access_for
+from tests.isolation.urls import all_routes
+from tests.participants.factories import EnrolmentFactory
+from tests.people import ALL_ROLES, person
+from tests.programmes.factories import CohortFactory, ProgrammeFactory, ProviderFactory
+
+
+@dataclass
+class World:
+    """Two providers with one of everything; `users` hold each role at the OWN provider."""
+
+    own: object
+    other: object
+    objects: dict[str, dict[str, object]] = field(default_factory=dict)
+    users: dict[Role, object] = field(default_factory=dict)
+
+
+def build_world() -> World:
+    own = ProviderFactory(slug="own-provider", name="Own Provider")
+    other = ProviderFactory(slug="other-provider", name="Other Provider")
+    world = World(own=own, other=other)
+    for key, provider in (("own", own), ("other", other)):
+        cohort = CohortFactory(programme=ProgrammeFactory(provider=provider), code=f"{key}-cohort")
+        enrolment = EnrolmentFactory(cohort=cohort)
+        admin = person(Role.PROVIDER_ADMIN, provider)
+        invitation = account_services.invitation_create(
+            invited_by=admin, email=f"invitee@{key}.example", role="coach", provider=provider
+        )
+        world.objects[key] = {"provider": provider, "cohort": cohort, "enrolment": enrolment,
+                              "invitation": invitation, "admin": admin}
+    for role in ALL_ROLES:
+        world.users[role] = person(role, own)
+    return world
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """A URL showing or changing one provider's object."""
+
+    action: Action
+    kwargs: Callable[[dict[str, object]], dict[str, object]]
+    method: str = "get"
+    data: dict[str, str] = field(default_factory=dict)
+    ok: tuple[int, ...] = (200,)
+    # The participant reaches their own enrolment through the API even without the action.
+    owner_sees: str | None = None
+
+
+SCOPED: dict[str, Scoped] = {
+    "provider_detail": Scoped(Action.VIEW_PROVIDER, lambda o: {"slug": o["provider"].slug}),
+    "provider_people": Scoped(Action.MANAGE_PEOPLE, lambda o: {"slug": o["provider"].slug}),
+    "provider_invite": Scoped(Action.MANAGE_PEOPLE, lambda o: {"slug": o["provider"].slug}),
+    "invitation_revoke": Scoped(Action.MANAGE_PEOPLE, lambda o: {"pk": o["invitation"].pk}, method="post",
+                                ok=(302,)),
+    "api:provider-detail": Scoped(Action.VIEW_PROVIDER, lambda o: {"slug": o["provider"].slug}),
+    "api:cohort-detail": Scoped(Action.VIEW_COHORTS, lambda o: {"pk": o["cohort"].pk}),
+    "api:enrolment-detail": Scoped(Action.VIEW_ENROLMENTS, lambda o: {"pk": o["enrolment"].pk}),
+    "api:invitation-detail": Scoped(Action.MANAGE_PEOPLE, lambda o: {"pk": o["invitation"].pk}),
+}
+
+# Lists: another provider's rows must never appear in them.
+# Each with the action that lets a role see every provider's rows there (platform staff).
+LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
+    "provider_list": (Action.VIEW_PROVIDER, lambda o: o["provider"].name),
+    "home": (Action.VIEW_PROVIDER, lambda o: o["provider"].name),
+    "api:provider-list": (Action.VIEW_PROVIDER, lambda o: f'"{o["provider"].slug}"'),
+    "api:cohort-list": (Action.VIEW_COHORTS, lambda o: f'"{o["cohort"].code}"'),
+    "api:enrolment-list": (Action.VIEW_ENROLMENTS, lambda o: o["enrolment"].participant.user.email),
+    "api:invitation-list": (Action.MANAGE_PEOPLE, lambda o: o["invitation"].email),
+}
+
+# URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
+UNSCOPED: dict[str, str] = {
+    "health": "service status for load balancers; no personal or provider data",
+    "account": "the signed-in user's own account and API keys",
+    "api_token_revoke": "revokes one of the user's own keys (another user's key answers 404: see test_api_tokens)",
+    "invitation_accept": "a one-time link: the signed token is the capability (see test_invitations)",
+    "platform_people": "platform staff only: cross-provider roles, checked in test_platform_pages",
+    "platform_invite": "platform staff only: cross-provider roles, checked in test_platform_pages",
+    "api:me": "the signed-in user's own roles",
+    "api_schema": "the API's OpenAPI description",
+    "api_docs": "the API's documentation page",
+}
+# django-allauth's pages concern only the signed-in (or signing-in) person's own account.
+ALLAUTH_MODULE_PREFIX = "allauth."
+
+
+def is_known(route) -> bool:
+    return (route.name in SCOPED or route.name in LISTS or route.name in UNSCOPED
+            or route.module.startswith(ALLAUTH_MODULE_PREFIX))
+
+
+def test_every_url_is_known_to_the_matrix():
+    unknown = sorted({f"{r.name or '(unnamed)'} → /{r.pattern}" for r in all_routes() if not is_known(r)})
+    assert not unknown, "Teach tests/isolation/test_matrix.py these URLs:\n" + "\n".join(unknown)
+
+
+def expected_for_other_provider(user, case: Scoped) -> tuple[int, ...]:
+    access = access_for(user)
+    if access.everywhere(case.action):
+        return case.ok
+    if access.anywhere(case.action):
+        return (404,)
+    return (403, 404)  # a role that may never open this kind of page: 403 for pages, 404 from scoped API lists
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ALL_ROLES, ids=[r.value for r in ALL_ROLES])
+def test_role_cannot_reach_another_providers_objects(client, role):
+    world = build_world()
+    user = world.users[role]
+    client.force_login(user)
+    problems = []
+    for name, case in SCOPED.items():
+        for key in ("other", "own"):
+            url = reverse(name, kwargs=case.kwargs(world.objects[key]))
+            response = getattr(client, case.method)(url, case.data)
+            if key == "other":
+                expected = expected_for_other_provider(user, case)
+            else:
+                expected = case.ok if access_for(user).may(case.action, world.own.pk) else (403, 404)
+            if response.status_code not in expected:
+                problems.append(f"{role} {case.method.upper()} {url} ({key} provider): "
+                                f"{response.status_code}, expected {expected}")
+    for name, (action, row) in LISTS.items():
+        response = client.get(reverse(name))
+        if response.status_code >= 500:
+            problems.append(f"{role} GET {reverse(name)}: {response.status_code}")
+        shown = row(world.objects["other"]) in response.content.decode()
+        if shown != access_for(user).everywhere(action):
+            problems.append(f"{role} GET {reverse(name)}: another provider's row {'shown' if shown else 'missing'}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ALL_ROLES, ids=[r.value for r in ALL_ROLES])
+def test_lists_show_own_provider_rows_where_the_role_allows(client, role):
+    world = build_world()
+    user = world.users[role]
+    client.force_login(user)
+    access = access_for(user)
+    shows = {
+        "api:provider-list": access.may(Action.VIEW_PROVIDER, world.own.pk),
+        "api:cohort-list": access.may(Action.VIEW_COHORTS, world.own.pk),
+        "api:invitation-list": access.may(Action.MANAGE_PEOPLE, world.own.pk),
+        # Only admins see other people's enrolments, even at their own provider.
+        "api:enrolment-list": access.may(Action.VIEW_ENROLMENTS, world.own.pk),
+    }
+    for name, expected in shows.items():
+        body = client.get(reverse(name)).content.decode()
+        assert (LISTS[name][1](world.objects["own"]) in body) is expected, f"{role} {name}"
+    if role == Role.PARTICIPANT:
+        assert user.email in client.get(reverse("api:enrolment-list")).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ALL_ROLES, ids=[r.value for r in ALL_ROLES])
+def test_unscoped_pages_answer_every_role_without_error(client, role):
+    world = build_world()
+    client.force_login(world.users[role])
+    for route in all_routes():
+        if "<" in route.pattern or "(?P" in route.pattern or route.name in SCOPED:
+            continue  # pages with arguments are exercised by their own tests
+        if route.name in UNSCOPED or route.module.startswith(ALLAUTH_MODULE_PREFIX):
+            url = "/" + route.pattern.lstrip("^").rstrip("$")
+            response = client.get(url)
+            assert response.status_code < 500, f"{role} GET {url}: {response.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ALL_ROLES, ids=[r.value for r in ALL_ROLES])
+def test_platform_pages_are_for_platform_staff_only(client, role):
+    world = build_world()
+    client.force_login(world.users[role])
+    for name in ("platform_people", "platform_invite"):
+        status = client.get(reverse(name)).status_code
+        assert status == (200 if role == Role.PLATFORM_STAFF else 403), f"{role} {name}: {status}"
