@@ -19,7 +19,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         try:
             key = header[1].decode()
         except UnicodeError as exc:
-            raise exceptions.AuthenticationFailed("The API key contains characters that are not allowed.") from exc
+            raise exceptions.AuthenticationFailed(
+                "The API key contains characters that are not allowed."
+            ) from exc
         token = (
             ApiToken.objects.select_related("user")
             .filter(key_hash=hash_api_key(key), revoked_at__isnull=True, user__is_active=True)

@@ -37,7 +37,9 @@ def invitation_create(
     """Invite a person to a role; the email with the one-time link is sent after commit."""
     email = User.objects.normalize_email(email).strip().lower()
     if role not in Invitation.Role.values:
-        raise DomainError(f"“{role}” is not a role. Choose one of: {', '.join(Invitation.Role.values)}.", field="role")
+        raise DomainError(
+            f"“{role}” is not a role. Choose one of: {', '.join(Invitation.Role.values)}.", field="role"
+        )
     if role in CROSS_PROVIDER_ROLES:
         if not access.access_for(invited_by).platform_staff:
             raise DomainError("Only platform staff can invite moderators and platform staff.", field="role")
@@ -46,12 +48,18 @@ def invitation_create(
         if provider is None:
             raise DomainError("Choose the provider this person will work for.", field="provider")
         if not access.access_for(invited_by).may(Action.MANAGE_PEOPLE, provider.pk):
-            raise DomainError("You can only invite people to a provider whose people you manage.", field="provider")
+            raise DomainError(
+                "You can only invite people to a provider whose people you manage.", field="provider"
+            )
     existing = User.objects.filter(email__iexact=email).first()
     if existing and _holds_role(existing, role, provider):
         raise DomainError(f"{email} already has this role.", field="email")
     pending = Invitation.objects.filter(
-        email=email, role=role, provider=provider, accepted_at__isnull=True, revoked_at__isnull=True,
+        email=email,
+        role=role,
+        provider=provider,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
     )
     if pending.exists():
@@ -78,7 +86,9 @@ def invitation_send_email(*, invitation_id: int) -> bool:
     """Send the invitation email once; returns False when there is nothing to send (already sent or closed)."""
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update(of=("self",)).select_related("provider", "invited_by").get(pk=invitation_id)
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("provider", "invited_by")
+            .get(pk=invitation_id)
         )
         if invitation.email_sent_at or invitation.state != "pending":
             return False
@@ -100,7 +110,9 @@ def invitation_from_token(token: str) -> Invitation:
     try:
         payload = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
     except signing.SignatureExpired as exc:
-        raise DomainError("This invitation link has expired. Ask whoever invited you to send a new one.") from exc
+        raise DomainError(
+            "This invitation link has expired. Ask whoever invited you to send a new one."
+        ) from exc
     except signing.BadSignature as exc:
         raise DomainError("This invitation link is not valid. Check you copied the whole link.") from exc
     invitation = Invitation.objects.select_related("provider").filter(pk=payload.get("i")).first()
@@ -108,7 +120,9 @@ def invitation_from_token(token: str) -> Invitation:
         raise DomainError("This invitation link is not valid. Check you copied the whole link.")
     state = invitation.state
     if state == "accepted":
-        raise DomainError("This invitation has already been used. Sign in with your email address and password.")
+        raise DomainError(
+            "This invitation has already been used. Sign in with your email address and password."
+        )
     if state == "revoked":
         raise DomainError("This invitation was withdrawn. Ask whoever invited you if you still need access.")
     if state == "expired":
@@ -117,13 +131,17 @@ def invitation_from_token(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, password: str | None, full_name: str = "", signed_in: User | None = None) -> User:
+def invitation_accept(
+    *, token: str, password: str | None, full_name: str = "", signed_in: User | None = None
+) -> User:
     """Join with the invited role. New people set a password; someone who already has an account must be
     signed in as the invited address."""
     invitation = invitation_from_token(token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.state != "pending":
-        raise DomainError("This invitation has already been used. Sign in with your email address and password.")
+        raise DomainError(
+            "This invitation has already been used. Sign in with your email address and password."
+        )
     user = User.objects.filter(email__iexact=invitation.email).first()
     if user is None:
         if not password:
@@ -158,7 +176,9 @@ def invitation_revoke(*, by: User, invitation: Invitation) -> Invitation:
         access.require(by, Action.MANAGE_PEOPLE, invitation.provider_id)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.state != "pending":
-        raise DomainError(f"This invitation is {invitation.state}; only a waiting invitation can be withdrawn.")
+        raise DomainError(
+            f"This invitation is {invitation.state}; only a waiting invitation can be withdrawn."
+        )
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     return invitation
@@ -204,8 +224,10 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a personal API key. Returns the key itself, which is shown once and never stored."""
     name = name.strip()
     if not name:
-        raise DomainError("Give the key a name, such as “Reporting spreadsheet”, so you can recognise it later.",
-                          field="name")
+        raise DomainError(
+            "Give the key a name, such as “Reporting spreadsheet”, so you can recognise it later.",
+            field="name",
+        )
     if len(name) > 100:
         raise DomainError("Use a name of 100 characters or fewer.", field="name")
     if ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():

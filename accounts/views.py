@@ -28,7 +28,9 @@ def account(request: HttpRequest) -> HttpResponse:
                 add_domain_error(form, error)
             else:
                 form = ApiTokenForm()
-                messages.success(request, f"API key “{token.name}” created. Copy it now: it is shown only once.")
+                messages.success(
+                    request, f"API key “{token.name}” created. Copy it now: it is shown only once."
+                )
     return render(
         request,
         "accounts/account.html",
@@ -58,12 +60,16 @@ def invite(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     form = InvitationForm(request.POST or None, cross_provider=provider is None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invitation_create(invited_by=request.user, provider=provider, **form.cleaned_data)
+            invitation = services.invitation_create(
+                invited_by=request.user, provider=provider, **form.cleaned_data
+            )
         except DomainError as error:
             add_domain_error(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}. The link works for 14 days.")
-            return redirect("provider_people", slug=provider.slug) if provider else redirect("platform_people")
+            return (
+                redirect("provider_people", slug=provider.slug) if provider else redirect("platform_people")
+            )
     return render(request, "accounts/invite.html", {"form": form, "provider": provider})
 
 
@@ -98,7 +104,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as error:
         return render(request, "accounts/invitation_problem.html", {"problem": error.message}, status=410)
     has_account = services.User.objects.filter(email__iexact=invitation.email).exists()
-    form = None if has_account else AcceptInvitationForm(request.POST or None, initial={"full_name": invitation.full_name})
+    form = (
+        None
+        if has_account
+        else AcceptInvitationForm(request.POST or None, initial={"full_name": invitation.full_name})
+    )
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
             user = services.invitation_accept(
@@ -109,7 +119,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         except DomainError as error:
             if form is None:
-                return render(request, "accounts/invitation_problem.html", {"problem": error.message}, status=409)
+                return render(
+                    request, "accounts/invitation_problem.html", {"problem": error.message}, status=409
+                )
             add_domain_error(form, error)
         else:
             if not request.user.is_authenticated:
@@ -117,5 +129,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, f"Welcome. You now have the role {invitation.get_role_display()}.")
             return redirect("home")
     return render(
-        request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form, "has_account": has_account}
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "form": form, "has_account": has_account},
     )

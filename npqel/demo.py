@@ -23,19 +23,49 @@ DEMO_PASSWORD = "npqel-demo-2026"  # noqa: S105 - demo accounts only, printed on
 
 PROVIDERS = [
     # slug, name, managed by, framework, programme name, cohorts (code, intake, start, end)
-    ("olp", "Outstanding Leaders Partnership", "Best Practice Network", "legacy",
-     "NPQEL (Outstanding Leaders Partnership)",
-     [("2019-autumn", "autumn", datetime.date(2019, 10, 1), datetime.date(2021, 3, 31)),
-      ("2020-spring", "spring", datetime.date(2020, 3, 1), datetime.date(2021, 8, 31))]),
-    ("alliance", "Alliance of Leading Learning", "", "legacy", "NPQEL (Alliance of Leading Learning)",
-     [("2018-autumn", "autumn", datetime.date(2018, 9, 20), datetime.date(2020, 3, 20))]),
-    ("one-cumbria", "One Cumbria", "", "reformed", "NPQEL (One Cumbria delivery partner)",
-     [("2022-autumn", "autumn", datetime.date(2022, 10, 3), datetime.date(2024, 3, 29))]),
-    ("llse", "University of Winchester with Leadership Learning South East", "", "reformed",
-     "NPQEL (Winchester and LLSE)",
-     [("2023-spring", "spring", datetime.date(2023, 2, 6), datetime.date(2024, 8, 30))]),
-    ("ascl", "ASCL", "", "legacy", "NPQEL (ASCL)",
-     [("2020-october", "autumn", datetime.date(2020, 10, 6), datetime.date(2022, 1, 31))]),
+    (
+        "olp",
+        "Outstanding Leaders Partnership",
+        "Best Practice Network",
+        "legacy",
+        "NPQEL (Outstanding Leaders Partnership)",
+        [
+            ("2019-autumn", "autumn", datetime.date(2019, 10, 1), datetime.date(2021, 3, 31)),
+            ("2020-spring", "spring", datetime.date(2020, 3, 1), datetime.date(2021, 8, 31)),
+        ],
+    ),
+    (
+        "alliance",
+        "Alliance of Leading Learning",
+        "",
+        "legacy",
+        "NPQEL (Alliance of Leading Learning)",
+        [("2018-autumn", "autumn", datetime.date(2018, 9, 20), datetime.date(2020, 3, 20))],
+    ),
+    (
+        "one-cumbria",
+        "One Cumbria",
+        "",
+        "reformed",
+        "NPQEL (One Cumbria delivery partner)",
+        [("2022-autumn", "autumn", datetime.date(2022, 10, 3), datetime.date(2024, 3, 29))],
+    ),
+    (
+        "llse",
+        "University of Winchester with Leadership Learning South East",
+        "",
+        "reformed",
+        "NPQEL (Winchester and LLSE)",
+        [("2023-spring", "spring", datetime.date(2023, 2, 6), datetime.date(2024, 8, 30))],
+    ),
+    (
+        "ascl",
+        "ASCL",
+        "",
+        "legacy",
+        "NPQEL (ASCL)",
+        [("2020-october", "autumn", datetime.date(2020, 10, 6), datetime.date(2022, 1, 31))],
+    ),
 ]
 
 # Providers that get one demo user for each provider role, plus a participant.
@@ -84,14 +114,18 @@ def demo_load() -> list[DemoLogin]:
     logins: list[DemoLogin] = []
     cohorts_by_provider: dict[str, list[Cohort]] = {}
     for slug, name, managed_by, framework, programme_name, cohorts in PROVIDERS:
-        provider, _ = Provider.objects.update_or_create(slug=slug, defaults={"name": name, "managed_by": managed_by})
+        provider, _ = Provider.objects.update_or_create(
+            slug=slug, defaults={"name": name, "managed_by": managed_by}
+        )
         programme, _ = Programme.objects.update_or_create(
             provider=provider, code="npqel", defaults={"name": programme_name, "framework": framework}
         )
         cohorts_by_provider[slug] = []
         for code, intake, start, end in cohorts:
             cohort, _ = Cohort.objects.update_or_create(
-                programme=programme, code=code, defaults={"intake": intake, "start_date": start, "end_date": end}
+                programme=programme,
+                code=code,
+                defaults={"intake": intake, "start_date": start, "end_date": end},
             )
             cohorts_by_provider[slug].append(cohort)
 
@@ -102,14 +136,23 @@ def demo_load() -> list[DemoLogin]:
             needs_mfa = role in MFA_REQUIRED_ROLES
             user = _user(email, f"Demo {ROLE_LABELS[role].lower()} ({provider.name})", needs_mfa=needs_mfa)
             StaffMembership.objects.get_or_create(user=user, provider=provider, role=role.value)
-            logins.append(DemoLogin(email, role, slug, needs_mfa, demo_totp_secret(email) if needs_mfa else None))
+            logins.append(
+                DemoLogin(email, role, slug, needs_mfa, demo_totp_secret(email) if needs_mfa else None)
+            )
         email = f"participant@{slug}.example"
         user = _user(email, f"Demo participant ({provider.name})", needs_mfa=False)
-        participant, _ = Participant.objects.get_or_create(user=user, defaults={"job_role": "Executive headteacher"})
+        participant, _ = Participant.objects.get_or_create(
+            user=user, defaults={"job_role": "Executive headteacher"}
+        )
         cohort = cohorts_by_provider[slug][0]
         Enrolment.objects.get_or_create(
-            participant=participant, cohort=cohort,
-            defaults={"provider": provider, "status": Enrolment.Status.ACTIVE, "start_date": cohort.start_date},
+            participant=participant,
+            cohort=cohort,
+            defaults={
+                "provider": provider,
+                "status": Enrolment.Status.ACTIVE,
+                "start_date": cohort.start_date,
+            },
         )
         logins.append(DemoLogin(email, Role.PARTICIPANT, slug, False, None))
 

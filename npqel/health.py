@@ -25,12 +25,17 @@ def check_database() -> dict[str, object]:
 
 def check_redis() -> dict[str, object]:
     if not settings.REDIS_URL:
-        return {"status": "not_configured", "note": "No REDIS_URL: background jobs run inside the web process."}
+        return {
+            "status": "not_configured",
+            "note": "No REDIS_URL: background jobs run inside the web process.",
+        }
     import redis
 
     try:
         client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
+            settings.REDIS_URL,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
         )
         client.ping()
     except Exception as exc:  # noqa: BLE001
@@ -62,4 +67,6 @@ def health(request: HttpRequest) -> JsonResponse:
     workers = check_workers(str(redis_state["status"]))
     checks = {"database": database, "redis": redis_state, "workers": workers}
     healthy = all(check["status"] in ("up", "not_configured") for check in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503
+    )

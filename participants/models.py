@@ -7,7 +7,9 @@ from django.db import models
 class Participant(models.Model):
     """A school leader taking the qualification."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participant")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participant"
+    )
     job_role = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:

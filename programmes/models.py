@@ -81,7 +81,9 @@ class Cohort(models.Model):
         ordering = ["-start_date", "code"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "code"], name="cohort_code_unique"),
-            models.CheckConstraint(condition=models.Q(end_date__gt=models.F("start_date")), name="cohort_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gt=models.F("start_date")), name="cohort_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:

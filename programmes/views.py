@@ -10,19 +10,28 @@ from programmes import selectors
 @login_required
 def provider_list(request: HttpRequest) -> HttpResponse:
     require_page(request.user, Action.VIEW_PROVIDER)
-    return render(request, "programmes/provider_list.html", {"providers": selectors.provider_list(user=request.user)})
+    return render(
+        request, "programmes/provider_list.html", {"providers": selectors.provider_list(user=request.user)}
+    )
 
 
 @login_required
 def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     provider = selectors.provider_get(user=request.user, slug=slug)
     access = access_for(request.user)
-    cohorts = selectors.cohort_list(user=request.user, provider=provider) if access.may(
-        Action.VIEW_COHORTS, provider.pk) else None
+    cohorts = (
+        selectors.cohort_list(user=request.user, provider=provider)
+        if access.may(Action.VIEW_COHORTS, provider.pk)
+        else None
+    )
     return render(
         request,
         "programmes/provider_detail.html",
-        {"provider": provider, "cohorts": cohorts, "can_manage_people": access.may(Action.MANAGE_PEOPLE, provider.pk)},
+        {
+            "provider": provider,
+            "cohorts": cohorts,
+            "can_manage_people": access.may(Action.MANAGE_PEOPLE, provider.pk),
+        },
     )
 
 

@@ -42,7 +42,11 @@ def test_provider_admin_invites_a_facilitator_who_sets_a_password_and_is_signed_
     assert "Facilitator" in page.content.decode()
     response = client.post(
         reverse("invitation_accept", args=[token]),
-        {"full_name": "Nia Jones", "password": "a-strong-passphrase-7", "password_again": "a-strong-passphrase-7"},
+        {
+            "full_name": "Nia Jones",
+            "password": "a-strong-passphrase-7",
+            "password_again": "a-strong-passphrase-7",
+        },
     )
     assert response.status_code == 302 and response["Location"] == reverse("home")
     user = User.objects.get(email="new.facilitator@school.example")
@@ -58,7 +62,9 @@ def test_provider_admin_invites_a_facilitator_who_sets_a_password_and_is_signed_
 
 def test_invitation_email_is_sent_only_after_commit_and_only_once(make_person, provider):
     admin = make_person(Role.PROVIDER_ADMIN, provider)
-    invitation = services.invitation_create(invited_by=admin, email="coach@x.example", role="coach", provider=provider)
+    invitation = services.invitation_create(
+        invited_by=admin, email="coach@x.example", role="coach", provider=provider
+    )
     assert len(mail.outbox) == 1
     invitation.refresh_from_db()
     assert invitation.email_sent_at is not None
@@ -85,7 +91,9 @@ def test_weak_or_mismatched_password_is_refused_with_a_message(make_person, prov
 
 def test_expired_tampered_and_withdrawn_links_explain_what_to_do(make_person, provider, client):
     admin = make_person(Role.PROVIDER_ADMIN, provider)
-    invitation = services.invitation_create(invited_by=admin, email="b@x.example", role="coach", provider=provider)
+    invitation = services.invitation_create(
+        invited_by=admin, email="b@x.example", role="coach", provider=provider
+    )
     token = link_in_last_email()
 
     assert "not valid" in client.get(reverse("invitation_accept", args=[token[:-3] + "xyz"])).content.decode()
@@ -112,14 +120,22 @@ def test_only_admins_of_that_provider_or_platform_staff_can_invite(make_person, 
     facilitator = make_person(Role.FACILITATOR, provider)
     staff = make_person(Role.PLATFORM_STAFF)
     with pytest.raises(DomainError, match="provider whose people you manage"):
-        services.invitation_create(invited_by=admin, email="c@x.example", role="coach", provider=other_provider)
+        services.invitation_create(
+            invited_by=admin, email="c@x.example", role="coach", provider=other_provider
+        )
     with pytest.raises(DomainError, match="provider whose people you manage"):
-        services.invitation_create(invited_by=facilitator, email="c@x.example", role="coach", provider=provider)
+        services.invitation_create(
+            invited_by=facilitator, email="c@x.example", role="coach", provider=provider
+        )
     with pytest.raises(DomainError, match="Only platform staff"):
         services.invitation_create(invited_by=admin, email="m@x.example", role="moderator", provider=None)
-    moderator_invite = services.invitation_create(invited_by=staff, email="m@x.example", role="moderator", provider=None)
+    moderator_invite = services.invitation_create(
+        invited_by=staff, email="m@x.example", role="moderator", provider=None
+    )
     assert moderator_invite.provider is None
-    services.invitation_create(invited_by=staff, email="d@x.example", role="provider_admin", provider=other_provider)
+    services.invitation_create(
+        invited_by=staff, email="d@x.example", role="provider_admin", provider=other_provider
+    )
 
 
 def test_a_second_invitation_to_the_same_role_is_refused_until_the_first_is_withdrawn(make_person, provider):
@@ -135,17 +151,25 @@ def test_a_second_invitation_to_the_same_role_is_refused_until_the_first_is_with
 def test_invite_form_shows_errors_next_to_the_field(signed_in, make_person, provider):
     admin = make_person(Role.PROVIDER_ADMIN, provider)
     member = make_person(Role.COACH, provider)
-    page = signed_in(admin).post(
-        reverse("provider_invite", args=[provider.slug]), {"email": member.email, "role": "coach"}
-    ).content.decode()
+    page = (
+        signed_in(admin)
+        .post(reverse("provider_invite", args=[provider.slug]), {"email": member.email, "role": "coach"})
+        .content.decode()
+    )
     assert "There is a problem" in page and "already has this role" in page
-    page = signed_in(admin).post(reverse("provider_invite", args=[provider.slug]), {"email": "not-an-email"}).content.decode()
+    page = (
+        signed_in(admin)
+        .post(reverse("provider_invite", args=[provider.slug]), {"email": "not-an-email"})
+        .content.decode()
+    )
     assert "Enter a valid email address" in page
 
 
 def test_provider_people_page_lists_staff_and_invitations_and_withdraws(signed_in, make_person, provider):
     admin = make_person(Role.PROVIDER_ADMIN, provider)
-    invitation = services.invitation_create(invited_by=admin, email="f@x.example", role="assessor", provider=provider)
+    invitation = services.invitation_create(
+        invited_by=admin, email="f@x.example", role="assessor", provider=provider
+    )
     client = signed_in(admin)
     page = client.get(reverse("provider_people", args=[provider.slug])).content.decode()
     assert admin.email in page and "f@x.example" in page and "Pending" in page

@@ -28,7 +28,9 @@ def test_sign_in_is_by_email_and_password_and_there_is_no_username(client, make_
 def test_there_is_no_public_sign_up(client):
     page = client.get(reverse("account_signup"))
     assert "Sign Up Closed" in page.content.decode() or page.status_code in (403, 404)
-    client.post(reverse("account_signup"), {"email": "x@y.example", "password1": PASSWORD, "password2": PASSWORD})
+    client.post(
+        reverse("account_signup"), {"email": "x@y.example", "password1": PASSWORD, "password2": PASSWORD}
+    )
     from accounts.models import User
 
     assert not User.objects.filter(email="x@y.example").exists()
@@ -81,7 +83,9 @@ def test_the_requirement_is_a_setting(client, provider):
 def test_required_second_factor_cannot_be_removed(client, make_person, provider):
     user = make_person(Role.PROVIDER_ADMIN, provider)
     client.force_login(user)  # no recent sign-in: allauth asks for the password again first
-    assert client.get(reverse("mfa_deactivate_totp"))["Location"].startswith(reverse("account_reauthenticate"))
+    assert client.get(reverse("mfa_deactivate_totp"))["Location"].startswith(
+        reverse("account_reauthenticate")
+    )
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     page = client.get(reverse("mfa_deactivate_totp"))
     from allauth.mfa.models import Authenticator
@@ -110,7 +114,9 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, make_perso
     path = link.split("testserver", 1)[-1] if "testserver" in link else "/" + link.split("/", 3)[3]
     form_page = client.get(path, follow=True)
     assert form_page.status_code == 200
-    client.post(form_page.redirect_chain[-1][0] if form_page.redirect_chain else path,
-                {"password1": "a-new-passphrase-9", "password2": "a-new-passphrase-9"})
+    client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else path,
+        {"password1": "a-new-passphrase-9", "password2": "a-new-passphrase-9"},
+    )
     user.refresh_from_db()
     assert user.check_password("a-new-passphrase-9")

@@ -41,8 +41,13 @@ def build_world() -> World:
         invitation = account_services.invitation_create(
             invited_by=admin, email=f"invitee@{key}.example", role="coach", provider=provider
         )
-        world.objects[key] = {"provider": provider, "cohort": cohort, "enrolment": enrolment,
-                              "invitation": invitation, "admin": admin}
+        world.objects[key] = {
+            "provider": provider,
+            "cohort": cohort,
+            "enrolment": enrolment,
+            "invitation": invitation,
+            "admin": admin,
+        }
     for role in ALL_ROLES:
         world.users[role] = person(role, own)
     return world
@@ -65,8 +70,9 @@ SCOPED: dict[str, Scoped] = {
     "provider_detail": Scoped(Action.VIEW_PROVIDER, lambda o: {"slug": o["provider"].slug}),
     "provider_people": Scoped(Action.MANAGE_PEOPLE, lambda o: {"slug": o["provider"].slug}),
     "provider_invite": Scoped(Action.MANAGE_PEOPLE, lambda o: {"slug": o["provider"].slug}),
-    "invitation_revoke": Scoped(Action.MANAGE_PEOPLE, lambda o: {"pk": o["invitation"].pk}, method="post",
-                                ok=(302,)),
+    "invitation_revoke": Scoped(
+        Action.MANAGE_PEOPLE, lambda o: {"pk": o["invitation"].pk}, method="post", ok=(302,)
+    ),
     "api:provider-detail": Scoped(Action.VIEW_PROVIDER, lambda o: {"slug": o["provider"].slug}),
     "api:cohort-detail": Scoped(Action.VIEW_COHORTS, lambda o: {"pk": o["cohort"].pk}),
     "api:enrolment-detail": Scoped(Action.VIEW_ENROLMENTS, lambda o: {"pk": o["enrolment"].pk}),
@@ -101,8 +107,12 @@ ALLAUTH_MODULE_PREFIX = "allauth."
 
 
 def is_known(route) -> bool:
-    return (route.name in SCOPED or route.name in LISTS or route.name in UNSCOPED
-            or route.module.startswith(ALLAUTH_MODULE_PREFIX))
+    return (
+        route.name in SCOPED
+        or route.name in LISTS
+        or route.name in UNSCOPED
+        or route.module.startswith(ALLAUTH_MODULE_PREFIX)
+    )
 
 
 def test_every_url_is_known_to_the_matrix():
@@ -116,7 +126,10 @@ def expected_for_other_provider(user, case: Scoped) -> tuple[int, ...]:
         return case.ok
     if access.anywhere(case.action):
         return (404,)
-    return (403, 404)  # a role that may never open this kind of page: 403 for pages, 404 from scoped API lists
+    return (
+        403,
+        404,
+    )  # a role that may never open this kind of page: 403 for pages, 404 from scoped API lists
 
 
 @pytest.mark.django_db
@@ -135,15 +148,19 @@ def test_role_cannot_reach_another_providers_objects(client, role):
             else:
                 expected = case.ok if access_for(user).may(case.action, world.own.pk) else (403, 404)
             if response.status_code not in expected:
-                problems.append(f"{role} {case.method.upper()} {url} ({key} provider): "
-                                f"{response.status_code}, expected {expected}")
+                problems.append(
+                    f"{role} {case.method.upper()} {url} ({key} provider): "
+                    f"{response.status_code}, expected {expected}"
+                )
     for name, (action, row) in LISTS.items():
         response = client.get(reverse(name))
         if response.status_code >= 500:
             problems.append(f"{role} GET {reverse(name)}: {response.status_code}")
         shown = row(world.objects["other"]) in response.content.decode()
         if shown != access_for(user).everywhere(action):
-            problems.append(f"{role} GET {reverse(name)}: another provider's row {'shown' if shown else 'missing'}")
+            problems.append(
+                f"{role} GET {reverse(name)}: another provider's row {'shown' if shown else 'missing'}"
+            )
     assert not problems, "\n".join(problems)
 
 

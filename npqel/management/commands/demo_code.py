@@ -13,7 +13,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, email: str, **options: object) -> None:
         user = User.objects.filter(email__iexact=email, email__endswith=".example").first()
         if user is None:
-            raise CommandError(f"No demo account {email}. Demo accounts end in .example; run `make run` to load them.")
+            raise CommandError(
+                f"No demo account {email}. Demo accounts end in .example; run `make run` to load them."
+            )
         try:
             self.stdout.write(current_code(user))
         except user.authenticator_set.model.DoesNotExist as exc:

@@ -12,7 +12,9 @@ class Command(BaseCommand):
         logins = demo_load()
         out = self.stdout
         out.write("")
-        out.write(self.style.SUCCESS("Demo data loaded. Open http://127.0.0.1:8000 and sign in as any of these:"))
+        out.write(
+            self.style.SUCCESS("Demo data loaded. Open http://127.0.0.1:8000 and sign in as any of these:")
+        )
         out.write(f"  Password for every demo account: {DEMO_PASSWORD}")
         out.write("")
         for login in logins:
