@@ -184,11 +184,23 @@ def invitation_revoke(*, by: User, invitation: Invitation) -> Invitation:
     return invitation
 
 
-def invitations_expire() -> int:
-    """Count the invitations that have expired unused (their links already refuse to work)."""
-    return Invitation.objects.filter(
-        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lte=timezone.now()
-    ).count()
+def invitations_send_unsent(*, older_than: datetime.timedelta = datetime.timedelta(minutes=2)) -> int:
+    """Queue the email of every waiting invitation that has not been sent after `older_than`; returns how many."""
+    from accounts.tasks import invitation_send_email_task
+
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Invitation.objects.filter(
+            email_sent_at__isnull=True,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            created_at__lte=cutoff,
+        ).values_list("pk", flat=True)
+    )
+    for invitation_id in ids:
+        enqueue(invitation_send_email_task, invitation_id)
+    return len(ids)
 
 
 def _holds_role(user: User, role: str, provider: Provider | None) -> bool:

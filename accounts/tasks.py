@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.db import transaction
 
 from accounts import services
 
@@ -9,7 +10,8 @@ def invitation_send_email_task(invitation_id: int) -> bool:
     return services.invitation_send_email(invitation_id=invitation_id)
 
 
-@shared_task
-def invitations_expire() -> int:
-    """Report how many invitations expired unused."""
-    return services.invitations_expire()
+@shared_task(acks_late=True)
+def invitations_send_unsent_task() -> int:
+    """Queue the emails of invitations that were never sent (e.g. Redis was down when they were made)."""
+    with transaction.atomic():
+        return services.invitations_send_unsent()

@@ -1,13 +1,25 @@
 """Enqueue background work only once the surrounding transaction has committed."""
 
-from collections.abc import Callable
-from functools import partial
+import logging
 from typing import Any
 
 from django.db import transaction
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger(__name__)
 
 
-def enqueue(task: Any, *args: int | str, **kwargs: int | str) -> None:
-    """Queue `task` with plain ids/strings after commit, so the worker never sees uncommitted rows."""
-    send: Callable[[], object] = partial(task.delay, *args, **kwargs)
+def enqueue(task: Any, *args: int | str) -> None:
+    """Queue `task` with plain ids/strings after commit, so the worker never sees uncommitted rows.
+
+    If the broker cannot be reached the request still succeeds: the row it saved records that the work
+    is outstanding, and a periodic sweep (npqel/schedules.py) queues it again once Redis is back.
+    """
+
+    def send() -> None:
+        try:
+            task.delay(*args)
+        except (OperationalError, OSError):
+            logger.warning("Broker unreachable: %s%s left for the periodic sweep", task.name, args)
+
     transaction.on_commit(send)
