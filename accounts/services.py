@@ -227,6 +227,26 @@ def _grant_role(user: User, role: str, provider: Provider | None) -> None:
 API_KEY_PREFIX = "npq_"
 
 
+@transaction.atomic
+def platform_staff_create(*, email: str, password: str, full_name: str = "") -> User:
+    """The first platform-staff account of a new installation (from the command line); they invite the rest.
+    An existing account with that address is made platform staff and keeps its password."""
+    email = User.objects.normalize_email(email).strip().lower()
+    if "@" not in email:
+        raise DomainError(f"“{email}” is not an email address.", field="email")
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        user.is_platform_staff = True
+        user.save(update_fields=["is_platform_staff"])
+        return user
+    candidate = User(email=email, full_name=full_name.strip())
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password") from exc
+    return User.objects.create_user(email, password, full_name=full_name.strip(), is_platform_staff=True)
+
+
 def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

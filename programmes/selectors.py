@@ -1,9 +1,11 @@
 """Every read of providers, staff and cohorts, scoped by npqel/access.py."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
 from npqel.access import Action, provider_q, require_page
+from npqel.queries import count_of
+from participants.models import Enrolment
 from programmes.models import Cohort, Provider, StaffMembership
 
 
@@ -12,8 +14,12 @@ def provider_list(*, user: object) -> QuerySet[Provider]:
     return (
         Provider.objects.filter(provider_q(user, Action.VIEW_PROVIDER, via="pk"))
         .annotate(
-            cohort_count=Count("programmes__cohorts", distinct=True),
-            staff_count=Count("memberships__user", distinct=True),
+            cohort_count=count_of(
+                Cohort.objects.filter(programme__provider=OuterRef("pk")), group_by="programme__provider"
+            ),
+            staff_count=count_of(
+                StaffMembership.objects.filter(provider=OuterRef("pk")), group_by="provider", distinct="user"
+            ),
         )
         .order_by("name")
     )
@@ -30,8 +36,11 @@ def cohort_list(*, user: object, provider: Provider | None = None) -> QuerySet[C
     qs = Cohort.objects.filter(provider_q(user, Action.VIEW_COHORTS, via="programme__provider"))
     if provider is not None:
         qs = qs.filter(programme__provider=provider)
+    still_enrolled = Enrolment.objects.filter(cohort=OuterRef("pk")).exclude(
+        status=Enrolment.Status.WITHDRAWN
+    )
     return qs.select_related("programme__provider").annotate(
-        enrolment_count=Count("enrolments", filter=~Q(enrolments__status="withdrawn"))
+        enrolment_count=count_of(still_enrolled, group_by="cohort")
     )
 
 

@@ -1,0 +1,95 @@
+"""`make bench`: the pages and API lists that exist so far, timed on the national dataset.
+
+Prints each figure beside its budget (issue 9): pages p50 ≤ 150 ms, an API list of 100 enrolments
+p50 ≤ 60 ms, generating the dataset ≤ 5 minutes; and the query count, which must not depend on size.
+"""
+
+import statistics
+import time
+
+import pytest
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import User
+from participants.models import Enrolment
+from programmes.models import Provider
+from tests.accounts.factories import give_totp
+from tests.perf.national import generate
+
+PAGE_BUDGET_MS = 150
+API_BUDGET_MS = 60
+GENERATE_BUDGET_S = 300
+RUNS = 30
+
+
+@pytest.fixture(scope="module")
+def national(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        timings = generate()
+        print("\nGenerating the national dataset:\n" + timings.report())
+        provider = Provider.objects.get(slug="provider-00")
+        admin = User.objects.get(email="provider_admin-0@provider-00.example")
+        give_totp(admin)
+        platform = User.objects.create_user("platform@bench.example", is_platform_staff=True)
+        give_totp(platform)
+        participant = Enrolment.objects.filter(provider=provider).first().participant.user
+        yield {
+            "timings": timings,
+            "provider": provider,
+            "admin": admin,
+            "platform": platform,
+            "participant": participant,
+        }
+
+
+def measure(user, url: str) -> tuple[float, float, int]:
+    client = Client()
+    client.force_login(user)
+    reset_queries()  # the log keeps at most 9,000 queries; the generator's would hide this request's
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    query_count = len(queries)
+    assert response.status_code == 200, (url, response.status_code)
+    samples = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1], query_count
+
+
+def test_generating_the_national_dataset_fits_its_budget(national):
+    timings = national["timings"]
+    assert timings.rows["providers"] == 40
+    assert timings.rows["cohorts"] == 1_200
+    assert timings.rows["enrolments"] == 50_000
+    print(f"\ngenerate: {timings.total:.1f} s (budget {GENERATE_BUDGET_S} s)")
+    assert timings.total <= GENERATE_BUDGET_S
+
+
+@pytest.mark.django_db
+def test_pages_and_api_lists_fit_their_budgets(national):
+    slug = national["provider"].slug
+    cases = [
+        ("provider admin home", "admin", reverse("home"), PAGE_BUDGET_MS),
+        ("provider page", "admin", reverse("provider_detail", kwargs={"slug": slug}), PAGE_BUDGET_MS),
+        ("provider people", "admin", reverse("provider_people", kwargs={"slug": slug}), PAGE_BUDGET_MS),
+        ("participant home", "participant", reverse("home"), PAGE_BUDGET_MS),
+        ("platform: providers", "platform", reverse("provider_list"), PAGE_BUDGET_MS),
+        ("API 100 enrolments (admin)", "admin", "/api/v1/enrolments/?page_size=100", API_BUDGET_MS),
+        ("API 100 enrolments (platform)", "platform", "/api/v1/enrolments/?page_size=100", API_BUDGET_MS),
+        ("API 100 cohorts (platform)", "platform", "/api/v1/cohorts/?page_size=100", API_BUDGET_MS),
+        ("API providers (platform)", "platform", "/api/v1/providers/", API_BUDGET_MS),
+    ]
+    print(f"\n{'what':<32} {'p50 ms':>8} {'p95 ms':>8} {'budget':>8} {'queries':>8}")
+    over = []
+    for label, who, url, budget in cases:
+        p50, p95, queries = measure(national[who], url)
+        print(f"{label:<32} {p50:8.1f} {p95:8.1f} {budget:8d} {queries:8d}")
+        if p50 > budget:
+            over.append(f"{label}: p50 {p50:.1f} ms > {budget} ms")
+    assert not over, "Over budget:\n" + "\n".join(over)
