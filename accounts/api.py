@@ -1,3 +1,5 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -9,6 +11,17 @@ from accounts.models import Invitation
 from npqel.access import ROLE_LABELS, access_for
 from npqel.api import ERROR_RESPONSES
 from programmes.models import Provider, StaffMembership
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describes `Authorization: Token <key>` in the schema, so clients and the docs know how to send a key."""
+
+    target_class = "accounts.api_auth.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        # S106: "Token" is the header's keyword, not a secret.
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")  # noqa: S106
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -70,5 +83,13 @@ class InvitationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        invitation = services.invitation_create(invited_by=request.user, **serializer.validated_data)
+        data = serializer.validated_data
+        invitation = services.invitation_create(
+            invited_by=request.user,
+            email=data["email"],
+            role=data["role"],
+            # Optional in the request: left out, it is "no provider", which the service explains if it matters.
+            provider=data.get("provider"),
+            full_name=data.get("full_name", ""),
+        )
         return Response(self.get_serializer(invitation).data, status=status.HTTP_201_CREATED)

@@ -3,7 +3,8 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, pagination, permissions, serializers
 from rest_framework.request import Request
@@ -17,10 +18,15 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 200
 
 
+# DRF answers a request with no credentials with its own NotAuthenticated before asking the permission
+# for its message, so error_handler puts this text on it.
+NOT_SIGNED_IN_MESSAGE = "Sign in to use the API, or send your API key as: Authorization: Token <your key>."
+
+
 class IsSignedInWithMfa(permissions.BasePermission):
     """Signed in; a session of a role that needs a second factor must have set one up."""
 
-    message = "Sign in to use the API."
+    message = NOT_SIGNED_IN_MESSAGE
 
     def has_permission(self, request: Request, view: Any) -> bool:
         from npqel.middleware import needs_mfa_setup
@@ -34,18 +40,28 @@ class IsSignedInWithMfa(permissions.BasePermission):
         return True
 
 
-ERROR_CODES = {400: "invalid", 401: "not_signed_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-               406: "not_acceptable", 409: "conflict", 415: "unsupported_media_type", 429: "too_many_requests"}
+ERROR_CODES = {
+    400: "invalid",
+    401: "not_signed_in",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
 
 
 def error_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error has the shape {"error": {"status", "code", "message", "fields"}}."""
     from rest_framework.views import exception_handler  # here: DRF imports this module while loading views
+
     if isinstance(exc, DomainError):
         fields = {exc.field: [exc.message]} if exc.field else {}
         exc = exceptions.ValidationError(fields or {"non_field_errors": [exc.message]})
     elif isinstance(exc, Http404):
-        exc = exceptions.NotFound("Not found. It may not exist, or you may not have access to it.")
+        exc = exceptions.NotFound(NOT_FOUND_MESSAGE)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = exception_handler(exc, context)
@@ -55,11 +71,19 @@ def error_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict):
         fields = {k: v for k, v in response.data.items() if k != "non_field_errors"}
         non_field = response.data.get("non_field_errors")
-        message = " ".join(str(m) for m in non_field) if non_field else "Check the fields listed and try again."
+        message = (
+            " ".join(str(m) for m in non_field) if non_field else "Check the fields listed and try again."
+        )
     elif isinstance(exc, exceptions.ValidationError):
-        message = " ".join(str(m) for m in response.data) if isinstance(response.data, list) else str(response.data)
+        message = (
+            " ".join(str(m) for m in response.data) if isinstance(response.data, list) else str(response.data)
+        )
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        message = NOT_SIGNED_IN_MESSAGE
     else:
-        message = str(response.data.get("detail", "")) if isinstance(response.data, dict) else str(response.data)
+        message = (
+            str(response.data.get("detail", "")) if isinstance(response.data, dict) else str(response.data)
+        )
     response.data = {
         "error": {
             "status": response.status_code,
@@ -69,6 +93,18 @@ def error_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
         }
     }
     return response
+
+
+NOT_FOUND_MESSAGE = "Not found. It may not exist, or you may not have access to it."
+
+
+@csrf_exempt  # it changes nothing, and a POST to a mistyped path should say "not found", not "CSRF failed"
+def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
+    """Any other path under /api/v1/ answers 404 in the API's error shape, not with the HTML page."""
+    return JsonResponse(
+        {"error": {"status": 404, "code": "not_found", "message": NOT_FOUND_MESSAGE, "fields": {}}},
+        status=404,
+    )
 
 
 ErrorSerializer = inline_serializer(
@@ -87,6 +123,11 @@ ErrorSerializer = inline_serializer(
 )
 ERROR_RESPONSES = {
     code: OpenApiResponse(ErrorSerializer, description=desc)
-    for code, desc in [(400, "Invalid input"), (401, "Not signed in"), (403, "Not allowed"), (404, "Not found"),
-                       (429, "Too many requests")]
+    for code, desc in [
+        (400, "Invalid input"),
+        (401, "Not signed in"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (429, "Too many requests"),
+    ]
 }

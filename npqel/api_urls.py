@@ -1,7 +1,8 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import InvitationViewSet, MeView
+from npqel.api import not_found
 from participants.api import EnrolmentViewSet
 from programmes.api import CohortViewSet, ProviderViewSet
 
@@ -15,4 +16,7 @@ router.register("invitations", InvitationViewSet, basename="invitation")
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("", include(router.urls)),
+    # Last: a path no route above matches (e.g. an id with a dot in it) gets the API's JSON 404. Only paths
+    # ending in "/", so that CommonMiddleware still redirects "cohorts/5" to "cohorts/5/".
+    re_path(r"^(?:.*/)?$", not_found, name="not_found"),
 ]

@@ -16,8 +16,10 @@ class EnrolmentSerializer(serializers.ModelSerializer):
         fields = ["id", "provider", "cohort", "participant_email", "status", "start_date"]
 
 
-@extend_schema_view(list=extend_schema(responses={200: EnrolmentSerializer(many=True), **ERROR_RESPONSES}),
-                    retrieve=extend_schema(responses={200: EnrolmentSerializer, **ERROR_RESPONSES}))
+@extend_schema_view(
+    list=extend_schema(responses={200: EnrolmentSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(responses={200: EnrolmentSerializer, **ERROR_RESPONSES}),
+)
 class EnrolmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Enrolments at providers you administer, and your own."""
 

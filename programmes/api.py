@@ -23,12 +23,23 @@ class CohortSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Cohort
-        fields = ["id", "provider", "programme", "code", "intake", "start_date", "end_date", "recruitment_year",
-                  "enrolment_count"]
+        fields = [
+            "id",
+            "provider",
+            "programme",
+            "code",
+            "intake",
+            "start_date",
+            "end_date",
+            "recruitment_year",
+            "enrolment_count",
+        ]
 
 
-@extend_schema_view(list=extend_schema(responses={200: ProviderSerializer(many=True), **ERROR_RESPONSES}),
-                    retrieve=extend_schema(responses={200: ProviderSerializer, **ERROR_RESPONSES}))
+@extend_schema_view(
+    list=extend_schema(responses={200: ProviderSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(responses={200: ProviderSerializer, **ERROR_RESPONSES}),
+)
 class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
     """Providers you work for (platform staff: all)."""
 
@@ -39,8 +50,10 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.provider_list(user=self.request.user)
 
 
-@extend_schema_view(list=extend_schema(responses={200: CohortSerializer(many=True), **ERROR_RESPONSES}),
-                    retrieve=extend_schema(responses={200: CohortSerializer, **ERROR_RESPONSES}))
+@extend_schema_view(
+    list=extend_schema(responses={200: CohortSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(responses={200: CohortSerializer, **ERROR_RESPONSES}),
+)
 class CohortViewSet(viewsets.ReadOnlyModelViewSet):
     """Cohorts of the providers whose cohorts you may see."""
 

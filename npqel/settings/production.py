@@ -4,13 +4,17 @@ from npqel.env import env_bool, env_int, env_list, env_required
 from npqel.settings.base import *  # noqa: F403
 
 DEBUG = False
-SECRET_KEY = env_required("SECRET_KEY", "It signs sessions and password-reset links; use 50+ random characters.")
+SECRET_KEY = env_required(
+    "SECRET_KEY", "It signs sessions and password-reset links; use 50+ random characters."
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:
     env_required("ALLOWED_HOSTS", "List the host names the site is served on, comma separated.")
 DATABASES = {
     "default": dj_database_url.parse(  # noqa: F405
-        env_required("DATABASE_URL", "Production runs on PostgreSQL: postgres://user:password@host:5432/name."),
+        env_required(
+            "DATABASE_URL", "Production runs on PostgreSQL: postgres://user:password@host:5432/name."
+        ),
         conn_max_age=60,
         conn_health_checks=True,
     )

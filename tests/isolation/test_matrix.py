@@ -99,6 +99,7 @@ UNSCOPED: dict[str, str] = {
     "platform_people": "platform staff only: cross-provider roles, checked in test_platform_pages",
     "platform_invite": "platform staff only: cross-provider roles, checked in test_platform_pages",
     "api:me": "the signed-in user's own roles",
+    "api:not_found": "any other path under /api/v1/: a 404 in the API's error shape, no data",
     "api_schema": "the API's OpenAPI description",
     "api_docs": "the API's documentation page",
 }

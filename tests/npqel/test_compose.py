@@ -3,6 +3,7 @@
 
 import json
 import subprocess
+import tempfile
 from pathlib import Path
 
 import compose
@@ -24,7 +25,7 @@ def compose_config(env: dict[str, str], *args: str) -> subprocess.CompletedProce
     return subprocess.run(
         [str(COMPOSE), "--env-file", "/dev/null", "-f", "docker-compose.yml", "config", *args],
         cwd=settings.BASE_DIR,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", **env},
+        env={"PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir(), **env},
         capture_output=True,
         text=True,
         timeout=60,
