@@ -45,7 +45,8 @@ MFA_REQUIRED_ROLES = frozenset({Role.PLATFORM_STAFF, Role.MODERATOR, Role.PROVID
 class Action(StrEnum):
     VIEW_PROVIDER = "view_provider"
     MANAGE_PEOPLE = "manage_people"  # see staff and invitations, invite, revoke
-    VIEW_COHORTS = "view_cohorts"
+    VIEW_COHORTS = "view_cohorts"  # programmes, cohorts, groups and timetables, read-only
+    MANAGE_PROGRAMMES = "manage_programmes"  # create and change programmes, cohorts, groups and sessions
     VIEW_ENROLMENTS = "view_enrolments"
 
 
@@ -54,9 +55,10 @@ PROVIDER_POLICY: dict[Action, frozenset[Role]] = {
     Action.VIEW_PROVIDER: frozenset({Role.PROVIDER_ADMIN, Role.FACILITATOR, Role.COACH, Role.ASSESSOR}),
     Action.MANAGE_PEOPLE: frozenset({Role.PROVIDER_ADMIN}),
     Action.VIEW_COHORTS: frozenset({Role.PROVIDER_ADMIN, Role.FACILITATOR, Role.COACH}),
+    Action.MANAGE_PROGRAMMES: frozenset({Role.PROVIDER_ADMIN}),
     Action.VIEW_ENROLMENTS: frozenset({Role.PROVIDER_ADMIN}),
 }
-# Platform staff hold these at every provider.
+# Platform staff hold these at every provider (read-mostly: they support providers, they do not run them).
 PLATFORM_STAFF_ACTIONS = frozenset(
     {Action.VIEW_PROVIDER, Action.MANAGE_PEOPLE, Action.VIEW_COHORTS, Action.VIEW_ENROLMENTS}
 )

@@ -4,12 +4,23 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import InvitationViewSet, MeView
 from npqel.api import not_found
 from participants.api import EnrolmentViewSet
-from programmes.api import CohortViewSet, ProviderViewSet
+from programmes.api import (
+    CohortViewSet,
+    ComponentViewSet,
+    GroupViewSet,
+    ProgrammeViewSet,
+    ProviderViewSet,
+    SessionViewSet,
+)
 
 router = DefaultRouter()
 router.include_root_view = False
 router.register("providers", ProviderViewSet, basename="provider")
+router.register("programmes", ProgrammeViewSet, basename="programme")
+router.register("components", ComponentViewSet, basename="component")
 router.register("cohorts", CohortViewSet, basename="cohort")
+router.register("groups", GroupViewSet, basename="group")
+router.register("sessions", SessionViewSet, basename="session")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("invitations", InvitationViewSet, basename="invitation")
 

@@ -14,6 +14,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     items = [("Home", reverse("home"))]
     if access.anywhere(Action.VIEW_PROVIDER):
         items.append(("Providers", reverse("provider_list")))
+    if access.provider_ids(Action.VIEW_COHORTS):
+        items.append(("My sessions", reverse("my_sessions")))
+    items.append(("Calendar", reverse("calendar")))
     if access.platform_staff:
         items.append(("Platform people", reverse("platform_people")))
     items.append(("Your account", reverse("account")))

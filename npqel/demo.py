@@ -5,7 +5,6 @@ secret derived from the email address, so `make run` can print a working way to 
 """
 
 import base64
-import datetime
 import hashlib
 from dataclasses import dataclass
 
@@ -16,56 +15,19 @@ from django.db import transaction
 
 from accounts.models import User
 from npqel.access import MFA_REQUIRED_ROLES, ROLE_LABELS, Role
+from npqel.demo_programmes import demo_programmes_load
 from participants.models import Enrolment, Participant
-from programmes.models import Cohort, Programme, Provider, StaffMembership
+from programmes.models import Provider, StaffMembership
 
 DEMO_PASSWORD = "npqel-demo-2026"  # noqa: S105 - demo accounts only, printed on start
 
 PROVIDERS = [
-    # slug, name, managed by, framework, programme name, cohorts (code, intake, start, end)
-    (
-        "olp",
-        "Outstanding Leaders Partnership",
-        "Best Practice Network",
-        "legacy",
-        "NPQEL (Outstanding Leaders Partnership)",
-        [
-            ("2019-autumn", "autumn", datetime.date(2019, 10, 1), datetime.date(2021, 3, 31)),
-            ("2020-spring", "spring", datetime.date(2020, 3, 1), datetime.date(2021, 8, 31)),
-        ],
-    ),
-    (
-        "alliance",
-        "Alliance of Leading Learning",
-        "",
-        "legacy",
-        "NPQEL (Alliance of Leading Learning)",
-        [("2018-autumn", "autumn", datetime.date(2018, 9, 20), datetime.date(2020, 3, 20))],
-    ),
-    (
-        "one-cumbria",
-        "One Cumbria",
-        "",
-        "reformed",
-        "NPQEL (One Cumbria delivery partner)",
-        [("2022-autumn", "autumn", datetime.date(2022, 10, 3), datetime.date(2024, 3, 29))],
-    ),
-    (
-        "llse",
-        "University of Winchester with Leadership Learning South East",
-        "",
-        "reformed",
-        "NPQEL (Winchester and LLSE)",
-        [("2023-spring", "spring", datetime.date(2023, 2, 6), datetime.date(2024, 8, 30))],
-    ),
-    (
-        "ascl",
-        "ASCL",
-        "",
-        "legacy",
-        "NPQEL (ASCL)",
-        [("2020-october", "autumn", datetime.date(2020, 10, 6), datetime.date(2022, 1, 31))],
-    ),
+    # slug, name, managed by (their programmes, rules and timetables are in npqel/demo_programmes.py)
+    ("olp", "Outstanding Leaders Partnership", "Best Practice Network"),
+    ("alliance", "Alliance of Leading Learning", ""),
+    ("one-cumbria", "One Cumbria", ""),
+    ("llse", "University of Winchester with Leadership Learning South East", ""),
+    ("ascl", "ASCL", ""),
 ]
 
 # Providers that get one demo user for each provider role, plus a participant.
@@ -110,25 +72,12 @@ def _user(email: str, full_name: str, *, needs_mfa: bool, **flags: bool) -> User
 
 @transaction.atomic
 def demo_load() -> list[DemoLogin]:
-    """Create or refresh the demo providers, cohorts and people; return the demo sign-ins."""
+    """Create or refresh the demo providers, programmes, cohorts, timetables and people; return the sign-ins."""
     logins: list[DemoLogin] = []
-    cohorts_by_provider: dict[str, list[Cohort]] = {}
-    for slug, name, managed_by, framework, programme_name, cohorts in PROVIDERS:
-        provider, _ = Provider.objects.update_or_create(
-            slug=slug, defaults={"name": name, "managed_by": managed_by}
-        )
-        programme, _ = Programme.objects.update_or_create(
-            provider=provider, code="npqel", defaults={"name": programme_name, "framework": framework}
-        )
-        cohorts_by_provider[slug] = []
-        for code, intake, start, end in cohorts:
-            cohort, _ = Cohort.objects.update_or_create(
-                programme=programme,
-                code=code,
-                defaults={"intake": intake, "start_date": start, "end_date": end},
-            )
-            cohorts_by_provider[slug].append(cohort)
+    for slug, name, managed_by in PROVIDERS:
+        Provider.objects.update_or_create(slug=slug, defaults={"name": name, "managed_by": managed_by})
 
+    facilitators: dict[str, User] = {}
     for slug in PROVIDERS_WITH_DEMO_STAFF:
         provider = Provider.objects.get(slug=slug)
         for role in PROVIDER_ROLES:
@@ -136,15 +85,21 @@ def demo_load() -> list[DemoLogin]:
             needs_mfa = role in MFA_REQUIRED_ROLES
             user = _user(email, f"Demo {ROLE_LABELS[role].lower()} ({provider.name})", needs_mfa=needs_mfa)
             StaffMembership.objects.get_or_create(user=user, provider=provider, role=role.value)
+            if role == Role.FACILITATOR:
+                facilitators[slug] = user
             logins.append(
                 DemoLogin(email, role, slug, needs_mfa, demo_totp_secret(email) if needs_mfa else None)
             )
+    cohorts_by_provider = demo_programmes_load(facilitators=facilitators)
+    current_cohorts = {slug: cohorts[-1] for slug, cohorts in cohorts_by_provider.items()}
+    for slug in PROVIDERS_WITH_DEMO_STAFF:
+        provider = Provider.objects.get(slug=slug)
         email = f"participant@{slug}.example"
         user = _user(email, f"Demo participant ({provider.name})", needs_mfa=False)
         participant, _ = Participant.objects.get_or_create(
             user=user, defaults={"job_role": "Executive headteacher"}
         )
-        cohort = cohorts_by_provider[slug][0]
+        cohort = current_cohorts[slug]
         Enrolment.objects.get_or_create(
             participant=participant,
             cohort=cohort,

@@ -56,7 +56,7 @@ def test_participant_signs_in_with_a_password_and_sees_their_programme(page: Pag
     expect(menu).to_have_attribute("aria-expanded", "true")
     check(page)  # the open menu
     navigation = page.get_by_role("navigation", name="Menu")
-    expect(navigation.get_by_role("link")).to_have_text(["Home", "Your account"])
+    expect(navigation.get_by_role("link")).to_have_text(["Home", "Calendar", "Your account"])
     submit(page, navigation.get_by_role("link", name="Your account"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     expect(page.get_by_role("definition").filter(has_text="Participant")).to_be_visible()

@@ -14,10 +14,14 @@ from django.urls import reverse
 
 from accounts import services as account_services
 from npqel.access import Action, Role, access_for
+from tests.isolation.cases import Scoped
+from tests.isolation.cases_api_programmes import API_LISTS, API_SCOPED
+from tests.isolation.cases_calendar import CALENDAR_LISTS, CALENDAR_SCOPED, CALENDAR_UNSCOPED
+from tests.isolation.cases_design import DESIGN_LISTS, DESIGN_SCOPED
 from tests.isolation.urls import all_routes
 from tests.participants.factories import EnrolmentFactory
 from tests.people import ALL_ROLES, person
-from tests.programmes.factories import CohortFactory, ProgrammeFactory, ProviderFactory
+from tests.programmes.factories import CohortFactory, ProgrammeFactory, ProviderFactory, timetable_for
 
 
 @dataclass
@@ -47,23 +51,13 @@ def build_world() -> World:
             "enrolment": enrolment,
             "invitation": invitation,
             "admin": admin,
+            # programme, component, course, module, task, area, statement, behaviour, extension, fee_option,
+            # placement, partner, group, session (see tests/programmes/factories.timetable_for)
+            **timetable_for(cohort, tag=key),
         }
     for role in ALL_ROLES:
         world.users[role] = person(role, own)
     return world
-
-
-@dataclass(frozen=True)
-class Scoped:
-    """A URL showing or changing one provider's object."""
-
-    action: Action
-    kwargs: Callable[[dict[str, object]], dict[str, object]]
-    method: str = "get"
-    data: dict[str, str] = field(default_factory=dict)
-    ok: tuple[int, ...] = (200,)
-    # The participant reaches their own enrolment through the API even without the action.
-    owner_sees: str | None = None
 
 
 SCOPED: dict[str, Scoped] = {
@@ -77,6 +71,33 @@ SCOPED: dict[str, Scoped] = {
     "api:cohort-detail": Scoped(Action.VIEW_COHORTS, lambda o: {"pk": o["cohort"].pk}),
     "api:enrolment-detail": Scoped(Action.VIEW_ENROLMENTS, lambda o: {"pk": o["enrolment"].pk}),
     "api:invitation-detail": Scoped(Action.MANAGE_PEOPLE, lambda o: {"pk": o["invitation"].pk}),
+    # Delivery: cohorts, groups, sessions.
+    "cohort_create": Scoped(Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["programme"].pk}),
+    "cohort_detail": Scoped(Action.VIEW_COHORTS, lambda o: {"pk": o["cohort"].pk}),
+    "cohort_edit": Scoped(Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["cohort"].pk}),
+    "cohort_copy_timetable": Scoped(Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["cohort"].pk}),
+    "cohort_timetable": Scoped(Action.VIEW_COHORTS, lambda o: {"pk": o["cohort"].pk}),
+    "session_create": Scoped(Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["cohort"].pk}),
+    "group_create": Scoped(Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["cohort"].pk}),
+    "group_edit": Scoped(Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["group"].pk}),
+    "session_detail": Scoped(Action.VIEW_COHORTS, lambda o: {"pk": o["session"].pk}),
+    "session_edit": Scoped(Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["session"].pk}),
+    "delivery_partner_add": Scoped(
+        Action.MANAGE_PROGRAMMES,
+        lambda o: {"slug": o["provider"].slug},
+        method="post",
+        data={"name": "Northern Hub"},
+        ok=(302,),
+    ),
+    "group_remove": Scoped(
+        Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["group"].pk}, method="post", ok=(302,)
+    ),
+    "session_cancel": Scoped(
+        Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["session"].pk}, method="post", ok=(302,)
+    ),
+    **API_SCOPED,
+    **DESIGN_SCOPED,
+    **CALENDAR_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -88,6 +109,9 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     "api:cohort-list": (Action.VIEW_COHORTS, lambda o: f'"{o["cohort"].code}"'),
     "api:enrolment-list": (Action.VIEW_ENROLMENTS, lambda o: o["enrolment"].participant.user.email),
     "api:invitation-list": (Action.MANAGE_PEOPLE, lambda o: o["invitation"].email),
+    **API_LISTS,
+    **DESIGN_LISTS,
+    **CALENDAR_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
@@ -102,6 +126,8 @@ UNSCOPED: dict[str, str] = {
     "api:not_found": "any other path under /api/v1/: a 404 in the API's error shape, no data",
     "api_schema": "the API's OpenAPI description",
     "api_docs": "the API's documentation page",
+    "my_sessions": "the signed-in person's own sessions (scoped by selectors.my_sessions; see test_delivery_pages)",
+    **CALENDAR_UNSCOPED,
 }
 # django-allauth's pages concern only the signed-in (or signing-in) person's own account.
 ALLAUTH_MODULE_PREFIX = "allauth."
@@ -119,6 +145,15 @@ def is_known(route) -> bool:
 def test_every_url_is_known_to_the_matrix():
     unknown = sorted({f"{r.name or '(unnamed)'} → /{r.pattern}" for r in all_routes() if not is_known(r)})
     assert not unknown, "Teach tests/isolation/test_matrix.py these URLs:\n" + "\n".join(unknown)
+
+
+def in_safe_order(cases: dict[str, Scoped]) -> list[tuple[str, Scoped]]:
+    """Reads first, then writes, then the writes that delete, so every case still finds its objects."""
+
+    def deletes(name: str, case: Scoped) -> bool:
+        return case.method == "delete" or any(word in name for word in ("remove", "cancel", "revoke"))
+
+    return sorted(cases.items(), key=lambda item: (item[1].method != "get", deletes(*item)))
 
 
 def expected_for_other_provider(user, case: Scoped) -> tuple[int, ...]:
@@ -140,10 +175,13 @@ def test_role_cannot_reach_another_providers_objects(client, role):
     user = world.users[role]
     client.force_login(user)
     problems = []
-    for name, case in SCOPED.items():
+    for name, case in in_safe_order(SCOPED):
         for key in ("other", "own"):
             url = reverse(name, kwargs=case.kwargs(world.objects[key]))
-            response = getattr(client, case.method)(url, case.data)
+            if case.content_type:
+                response = getattr(client, case.method)(url, case.data, content_type=case.content_type)
+            else:
+                response = getattr(client, case.method)(url, case.data)
             if key == "other":
                 expected = expected_for_other_provider(user, case)
             else:

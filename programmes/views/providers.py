@@ -19,18 +19,19 @@ def provider_list(request: HttpRequest) -> HttpResponse:
 def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     provider = selectors.provider_get(user=request.user, slug=slug)
     access = access_for(request.user)
-    cohorts = (
-        selectors.cohort_list(user=request.user, provider=provider)
-        if access.may(Action.VIEW_COHORTS, provider.pk)
-        else None
-    )
+    sees_cohorts = access.may(Action.VIEW_COHORTS, provider.pk)
     return render(
         request,
         "programmes/provider_detail.html",
         {
             "provider": provider,
-            "cohorts": cohorts,
+            "programmes": selectors.programme_list(user=request.user, provider=provider)
+            if sees_cohorts
+            else None,
+            "cohorts": selectors.cohort_list(user=request.user, provider=provider) if sees_cohorts else None,
+            "partners": selectors.delivery_partner_list(provider=provider) if sees_cohorts else None,
             "can_manage_people": access.may(Action.MANAGE_PEOPLE, provider.pk),
+            "can_manage_programmes": access.may(Action.MANAGE_PROGRAMMES, provider.pk),
         },
     )
 

@@ -1,0 +1,95 @@
+"""The demo programmes match what the providers publish (docs/DOMAIN.md)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from npqel.demo import demo_load
+from programmes.models import Cohort, Component, Programme, Session
+from programmes.selectors import hour_totals
+
+pytestmark = pytest.mark.django_db
+
+
+def programme(slug: str) -> Programme:
+    return Programme.objects.get(provider__slug=slug, code="npqel")
+
+
+def totals(slug: str):
+    return hour_totals(Component.objects.filter(programme=programme(slug)))
+
+
+def test_published_hours_add_up():
+    demo_load()
+    assert totals("olp").total == Decimal("132")
+    cumbria = totals("one-cumbria")
+    assert (cumbria.total, cumbria.synchronous, cumbria.in_person) == (Decimal(80), Decimal(43), Decimal(12))
+    assert totals("llse").total == Decimal("70")
+    # Providers that publish no hours say so rather than showing 0.
+    assert totals("ascl").unpublished == Component.objects.filter(programme=programme("ascl")).count()
+
+
+def test_olp_has_six_event_days_with_their_topics():
+    demo_load()
+    cohort = Cohort.objects.get(programme=programme("olp"), code="2019-autumn")
+    days = Session.objects.filter(cohort=cohort, component__kind__in=["residential", "event_day"])
+    titles = {s.title.split(":")[0].replace(" (North)", "").replace(" (South)", "") for s in days}
+    assert titles == {f"Residential Day {n}" for n in (1, 2, 5, 6)} | {"Day 3", "Day 4"}
+
+
+def test_ascl_october_2020_webinars_and_their_repeats_in_local_time():
+    demo_load()
+    cohort = Cohort.objects.get(programme=programme("ascl"), code="2020-october")
+    webinars = Session.objects.filter(cohort=cohort, component__title="Introductory webinars").order_by(
+        "starts_at"
+    )
+    shown = [
+        (
+            timezone.localtime(s.starts_at).strftime("%a %-d %b %H:%M"),
+            timezone.localtime(s.ends_at).strftime("%H:%M"),
+            s.repeat_of.title if s.repeat_of else None,
+        )
+        for s in webinars
+    ]
+    assert shown == [
+        ("Tue 6 Oct 13:30", "15:00", None),
+        ("Wed 7 Oct 10:00", "11:30", "Introductory Webinar Part 1"),
+        ("Wed 14 Oct 10:00", "11:15", None),
+        ("Fri 16 Oct 10:00", "11:15", "Introductory Webinar Part 2"),
+    ]
+    # 13:30 in October 2020 is British Summer Time: 12:30 UTC.
+    assert webinars[0].starts_at.astimezone(datetime.UTC).hour == 12
+
+
+def test_every_provider_has_a_past_and_a_current_cohort_with_a_timetable():
+    demo_load()
+    today = datetime.date(2026, 11, 23)
+    for slug in ("olp", "alliance", "one-cumbria", "llse", "ascl"):
+        cohorts = Cohort.objects.filter(programme=programme(slug))
+        past = [c for c in cohorts if c.end_date < today]
+        current = [c for c in cohorts if c.start_date <= today <= c.end_date]
+        assert past and current, slug
+        for cohort in (past[0], current[0]):
+            assert cohort.sessions.count() >= 5, (slug, cohort.code)
+
+
+def test_current_cohorts_keep_the_weekdays_and_local_times_of_the_timetable_they_copy():
+    demo_load()
+    ascl = programme("ascl")
+    old = Session.objects.filter(cohort__programme=ascl, cohort__code="2020-october").order_by("starts_at")
+    new = Session.objects.filter(cohort__programme=ascl, cohort__code="2026-october").order_by("starts_at")
+    assert len(old) == len(new)
+    for a, b in zip(old, new, strict=True):
+        la, lb = timezone.localtime(a.starts_at), timezone.localtime(b.starts_at)
+        assert (la.strftime("%a %H:%M"), a.title) == (lb.strftime("%a %H:%M"), b.title)
+    repeats = [s for s in new if s.repeat_of_id]
+    assert len(repeats) == 2 and all(r.repeat_of.cohort_id == r.cohort_id for r in repeats)
+
+
+def test_loading_twice_changes_nothing():
+    demo_load()
+    counts = (Component.objects.count(), Session.objects.count(), Cohort.objects.count())
+    demo_load()
+    assert (Component.objects.count(), Session.objects.count(), Cohort.objects.count()) == counts
