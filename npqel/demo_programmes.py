@@ -1054,7 +1054,9 @@ ASCL = ProgrammeSpec(
                 "Resources and risk",
             ),
         ),
-        ComponentSpec(K.COACHING, "Executive coaching or mentoring", None, M.ONLINE_LIVE, required=False),
+        ComponentSpec(
+            K.COACHING, "Executive coaching or mentoring", None, M.ONLINE_LIVE, counts=False, required=False
+        ),
         ComponentSpec(
             K.ONLINE_BRIEFING, "Choosing your assessment projects", None, M.ONLINE_LIVE, counts=False
         ),

@@ -968,8 +968,8 @@ def with_facilitator(data: dict, provider: Provider) -> dict:
     destroy=extend_schema(responses={204: None, **ERROR_RESPONSES}),
 )
 class SessionViewSet(ValidInput, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Scheduled sessions, in start order. Times are ISO 8601 with their UTC offset; cancelling a session
-    also cancels its repeats."""
+    """Scheduled sessions, in start order. Times are ISO 8601 with their UTC offset. Cancelling a session
+    that has repeats keeps them: the earliest becomes the session the others repeat."""
 
     serializer_class = SessionSerializer
     filterset_class = SessionFilter

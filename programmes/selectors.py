@@ -312,14 +312,21 @@ def my_sessions(*, user: object) -> QuerySet[Session]:
 
 def calendar_sessions(*, user: object) -> QuerySet[Session]:
     """Everything on the user's calendar: what they facilitate, every session at providers they
-    administer, and the sessions of cohorts they are enrolled on (their group's, or the whole cohort's)."""
+    administer, and every session of the cohorts where they hold a place (accepted, active or deferred)."""
     access = access_for(user)
-    wanted = Q(facilitator=user) | Q(group__facilitators=user)
+    # Facilitation counts only while the person still works for that provider.
+    wanted = (Q(facilitator=user) | Q(group__facilitators=user)) & provider_q(
+        user, Action.VIEW_COHORTS, via="cohort__programme__provider"
+    )
     administered = access.provider_ids(Action.MANAGE_PROGRAMMES)
     if administered:
         wanted |= Q(cohort__programme__provider__in=sorted(administered))
     if access.enrolled_provider_ids:
-        enrolled = Enrolment.objects.filter(participant__user=user).exclude(status=Enrolment.Status.WITHDRAWN)
+        # Places confirmed and not ended: an applicant does not get the timetable (or its online links) yet.
+        enrolled = Enrolment.objects.filter(
+            participant__user=user,
+            status__in=[Enrolment.Status.ACCEPTED, Enrolment.Status.ACTIVE, Enrolment.Status.DEFERRED],
+        )
         wanted |= Q(cohort__in=enrolled.values("cohort"))
     ids = Session.objects.filter(wanted).values("pk")
     return _with_session_details(Session.objects.filter(pk__in=ids))

@@ -463,7 +463,18 @@ COHORT_FIELDS = {
 }
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+def check_date_in_range(day: datetime.date, *, field: str) -> None:
+    """Dates the timetable works with: this century (a mistyped year is far more likely than a cohort in 2150)."""
+    if not (EARLIEST_YEAR <= day.year <= LATEST_YEAR):
+        raise DomainError(f"Enter a date from {EARLIEST_YEAR} to {LATEST_YEAR}. Check the year.", field=field)
+
+
 def _check_cohort(cohort: Cohort) -> None:
+    check_date_in_range(cohort.start_date, field="start_date")
+    check_date_in_range(cohort.end_date, field="end_date")
     if cohort.end_date <= cohort.start_date:
         raise DomainError(
             f"The end date must be after the start date ({cohort.start_date:%-d %B %Y}).", field="end_date"
@@ -475,12 +486,21 @@ def _check_cohort(cohort: Cohort) -> None:
         value = getattr(cohort, name)
         if value is not None and not (0 <= value <= 100):
             raise DomainError("Enter target shares as percentages from 0 to 100.", field=name)
-    earliest = cohort.sessions.order_by("starts_at").first() if cohort.pk else None
+    if not cohort.pk:
+        return
+    earliest = cohort.sessions.order_by("starts_at").first()
     if earliest is not None and timezone.localdate(earliest.starts_at) < cohort.start_date:
         raise DomainError(
             f"This cohort has a session on {timezone.localdate(earliest.starts_at):%-d %B %Y}, before the new start "
             "date. Move or cancel that session first.",
             field="start_date",
+        )
+    latest = cohort.sessions.order_by("-starts_at").first()
+    if latest is not None and timezone.localdate(latest.starts_at) > cohort.end_date:
+        raise DomainError(
+            f"This cohort has a session on {timezone.localdate(latest.starts_at):%-d %B %Y}, after the new end "
+            "date. Move or cancel that session first.",
+            field="end_date",
         )
 
 
@@ -502,6 +522,7 @@ def cohort_create(
     unknown = set(details) - COHORT_FIELDS
     if unknown:
         raise TypeError(f"Unknown cohort fields: {unknown}")
+    check_date_in_range(start_date, field="start_date")
     if end_date is None:
         end_date = add_months(start_date, programme.duration_months) - datetime.timedelta(days=1)
     cohort = Cohort(
@@ -565,12 +586,18 @@ def copy_timetable(*, source: Cohort, target: Cohort) -> list[Session]:
             "Copy a timetable only into a cohort with an empty timetable."
         )
     days = week_aligned_shift(source.start_date, target.start_date)
+    # People who have left the provider since are not copied: their sessions and groups stay unassigned.
+    still_here = set(
+        StaffMembership.objects.filter(
+            provider_id=target.programme.provider_id, role__in=FACILITATING_ROLES
+        ).values_list("user_id", flat=True)
+    )
     groups: dict[int, DeliveryGroup] = {}
     for group in source.groups.prefetch_related("facilitators"):
         copy, _ = DeliveryGroup.objects.get_or_create(
             cohort=target, name=group.name, defaults={"region": group.region}
         )
-        copy.facilitators.add(*group.facilitators.all())
+        copy.facilitators.add(*[person for person in group.facilitators.all() if person.pk in still_here])
         groups[group.pk] = copy
     originals = list(source.sessions.order_by("starts_at", "pk"))
     copies = [
@@ -584,7 +611,7 @@ def copy_timetable(*, source: Cohort, target: Cohort) -> list[Session]:
             venue=session.venue,
             online_link=session.online_link,
             capacity=session.capacity,
-            facilitator_id=session.facilitator_id,
+            facilitator_id=session.facilitator_id if session.facilitator_id in still_here else None,
         )
         for session in originals
     ]
@@ -610,13 +637,14 @@ def copy_timetable(*, source: Cohort, target: Cohort) -> list[Session]:
     return copies
 
 
+FACILITATING_ROLES = [StaffMembership.Role.FACILITATOR, StaffMembership.Role.PROVIDER_ADMIN]
+
+
 def _check_facilitators(provider_id: int, users: Iterable[User]) -> None:
     users = list(users)
     allowed = set(
         StaffMembership.objects.filter(
-            provider_id=provider_id,
-            user__in=users,
-            role__in=[StaffMembership.Role.FACILITATOR, StaffMembership.Role.PROVIDER_ADMIN],
+            provider_id=provider_id, user__in=users, role__in=FACILITATING_ROLES
         ).values_list("user_id", flat=True)
     )
     for user in users:
@@ -655,7 +683,9 @@ def group_update(
 ) -> DeliveryGroup:
     _authorise(by, group.cohort.programme.provider_id)
     facilitators = list(facilitators)
-    _check_facilitators(group.cohort.programme.provider_id, facilitators)
+    # Only people being added are checked, so renaming a group does not fail over someone who has left.
+    current = set(group.facilitators.values_list("pk", flat=True))
+    _check_facilitators(group.cohort.programme.provider_id, [f for f in facilitators if f.pk not in current])
     group.name, group.region = name.strip(), region
     _save(group, duplicate=DomainError(f"This cohort already has a group called “{name}”.", field="name"))
     group.facilitators.set(facilitators)
@@ -685,7 +715,7 @@ SESSION_FIELDS = {
 }
 
 
-def _check_session(session: Session) -> None:
+def _check_session(session: Session, *, check_facilitator: bool = True) -> None:
     cohort = session.cohort
     if session.component.programme_id != cohort.programme_id:
         raise DomainError("Choose a component of this cohort's programme.", field="component")
@@ -704,8 +734,16 @@ def _check_session(session: Session) -> None:
         )
     if session.capacity is not None and session.capacity < 1:
         raise DomainError("Enter a capacity of 1 or more, or leave it blank for no limit.", field="capacity")
-    if session.facilitator is not None:
+    if session.facilitator is not None and check_facilitator:
         _check_facilitators(cohort.programme.provider_id, [session.facilitator])
+    if session.pk:
+        mismatched = session.repeats.exclude(component=session.component).count()
+        if mismatched:
+            raise DomainError(
+                f"This session has {mismatched} repeat{'s' if mismatched != 1 else ''} of its component. "
+                "Cancel the repeats, or change them, before changing the component.",
+                field="component",
+            )
     original = session.repeat_of
     if original is not None:
         if original.pk == session.pk:
@@ -792,18 +830,28 @@ def session_update(*, by: User, session: Session, **changes: Any) -> Session:
     unknown = set(changes) - SESSION_FIELDS
     if unknown:
         raise TypeError(f"Unknown session fields: {unknown}")
+    before = session.facilitator_id
     for name, value in changes.items():
         setattr(session, name, value)
-    _check_session(session)
+    # The facilitator is checked only when it changes, so moving a session does not fail over someone who left.
+    _check_session(session, check_facilitator=session.facilitator_id != before)
     session.save()
     return session
 
 
 @transaction.atomic
-def session_cancel(*, by: User, session: Session) -> None:
-    """Take a session off the timetable. Its repeats go with it."""
+def session_cancel(*, by: User, session: Session) -> Session | None:
+    """Take a session off the timetable. If it has repeats, the earliest becomes the session the others
+    repeat; that one is returned."""
     _authorise(by, session.cohort.programme.provider_id)
+    repeats = list(session.repeats.order_by("starts_at", "pk"))
+    successor = repeats[0] if repeats else None
+    if successor is not None:
+        successor.repeat_of = None
+        successor.save(update_fields=["repeat_of"])
+        Session.objects.filter(pk__in=[r.pk for r in repeats[1:]]).update(repeat_of=successor)
     session.delete()
+    return successor
 
 
 # Calendar feeds -------------------------------------------------------------------------------------

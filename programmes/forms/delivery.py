@@ -1,4 +1,9 @@
-"""Forms for cohorts, delivery groups and sessions. They check shape only; the services check the rules."""
+"""Forms for cohorts, delivery groups and sessions. They check shape only; the services check the rules.
+
+Every field says in plain English what to fix; Django's default messages are never shown.
+"""
+
+import datetime
 
 from django import forms
 from django.utils import timezone
@@ -7,9 +12,51 @@ from accounts.models import User
 from npqel.forms import DateInput, TimeInput
 from programmes.models import Cohort, Component, DeliveryGroup, DeliveryPartner, Session
 
+MOST_PEOPLE = 100_000
+EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
+
+
+def date_messages(what: str) -> dict[str, str]:
+    return {
+        "required": f"Enter {what}.",
+        "invalid": f"Enter {what} as a real date, for example 6 October 2026.",
+    }
+
+
+def time_messages(what: str) -> dict[str, str]:
+    return {"required": f"Enter {what}.", "invalid": f"Enter {what}, as hours and minutes."}
+
+
+def number_messages(what: str, least: int, most: int) -> dict[str, str]:
+    return {
+        "required": f"Enter {what}.",
+        "invalid": f"Enter {what} as a whole number.",
+        "min_value": f"Enter {what} as {least} or more.",
+        "max_value": f"Enter {what} as {most:,} or fewer.",
+    }
+
+
+def choice_messages(what: str) -> dict[str, str]:
+    return {"required": f"Choose {what}.", "invalid_choice": f"Choose {what} from the list."}
+
+
+class ThisCenturyDateField(forms.DateField):
+    """A date from 2000 to 2099: a mistyped year is far likelier than a cohort in 2150."""
+
+    def validate(self, value: datetime.date | None) -> None:
+        super().validate(value)
+        if value is not None and not (EARLIEST <= value <= LATEST):
+            raise forms.ValidationError(
+                "Enter a date from 2000 to 2099. Check the year.", code="out_of_range"
+            )
+
 
 class DeliveryPartnerForm(forms.Form):
-    name = forms.CharField(label="Delivery partner's name", max_length=200)
+    name = forms.CharField(
+        label="Delivery partner's name",
+        max_length=200,
+        error_messages={"required": "Enter the delivery partner's name."},
+    )
     region = forms.CharField(label="Region (optional)", max_length=100, required=False)
 
 
@@ -19,50 +66,75 @@ def _cohort_label(cohort: Cohort) -> str:
     return f"{cohort.code} (starts {cohort.start_date:%-d %B %Y}{sessions})"
 
 
+def _percent_field(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        required=False,
+        error_messages={
+            "invalid": "Enter the share as a number, for example 30 or 12.5.",
+            "min_value": "Enter the share as a percentage from 0 to 100.",
+            "max_value": "Enter the share as a percentage from 0 to 100.",
+            "max_decimal_places": "Enter the share with at most 2 decimal places.",
+            "max_digits": "Enter the share as a percentage from 0 to 100.",
+        },
+    )
+
+
 class CohortForm(forms.Form):
     code = forms.SlugField(
         label="Cohort code",
         max_length=50,
         help_text="Short, with no spaces, for example 2026-autumn.",
         error_messages={
-            "invalid": "Use only letters, numbers and hyphens in the code, for example 2026-autumn."
+            "required": "Enter a code for the cohort, for example 2026-autumn.",
+            "invalid": "Use only letters, numbers and hyphens in the code, for example 2026-autumn.",
+            "max_length": "Keep the code to 50 characters or fewer.",
         },
     )
-    intake = forms.ChoiceField(label="Intake", choices=Cohort.Intake.choices, widget=forms.RadioSelect)
-    start_date = forms.DateField(label="Start date", widget=DateInput())
-    end_date = forms.DateField(
+    intake = forms.ChoiceField(
+        label="Intake",
+        choices=Cohort.Intake.choices,
+        widget=forms.RadioSelect,
+        error_messages=choice_messages("the intake: autumn or spring"),
+    )
+    start_date = ThisCenturyDateField(
+        label="Start date", widget=DateInput(), error_messages=date_messages("the date the cohort starts")
+    )
+    end_date = ThisCenturyDateField(
         label="End date",
         widget=DateInput(),
         required=False,
         help_text="Leave blank to run for the programme's length.",
+        error_messages=date_messages("the date the cohort ends"),
     )
     delivery_partner = forms.ModelChoiceField(
         label="Delivery partner (optional)",
         queryset=DeliveryPartner.objects.none(),
         required=False,
         empty_label="None",
+        error_messages=choice_messages("a delivery partner"),
     )
-    recruitment_target = forms.IntegerField(label="Recruitment target (people)", min_value=0, required=False)
-    fsm_target_percent = forms.DecimalField(
-        label="Target share from schools with 30% or more pupils on free school meals (%)",
+    recruitment_target = forms.IntegerField(
+        label="Recruitment target (people)",
         min_value=0,
-        max_value=100,
-        decimal_places=2,
+        max_value=MOST_PEOPLE,
         required=False,
+        error_messages=number_messages("the number of people you aim to recruit", 0, MOST_PEOPLE),
     )
-    non_white_british_target_percent = forms.DecimalField(
-        label="Target share from groups other than White British (%)",
-        min_value=0,
-        max_value=100,
-        decimal_places=2,
-        required=False,
+    fsm_target_percent = _percent_field(
+        "Target share from schools with 30% or more pupils on free school meals (%)"
     )
+    non_white_british_target_percent = _percent_field("Target share from groups other than White British (%)")
     copy_timetable_from = forms.ModelChoiceField(
         label="Timetable",
         queryset=Cohort.objects.none(),
         required=False,
         empty_label="Start with an empty timetable",
         help_text="Copy an earlier cohort's groups and sessions. Each session keeps its weekday and its time.",
+        error_messages=choice_messages("the cohort whose timetable to copy"),
     )
 
     def __init__(self, *args: object, partners: object, cohorts: object = None, **kwargs: object) -> None:
@@ -79,7 +151,10 @@ class CohortForm(forms.Form):
 
 class CopyTimetableForm(forms.Form):
     source = forms.ModelChoiceField(
-        label="Copy the timetable of", queryset=Cohort.objects.none(), empty_label="Choose a cohort"
+        label="Copy the timetable of",
+        queryset=Cohort.objects.none(),
+        empty_label="Choose a cohort",
+        error_messages=choice_messages("the cohort whose timetable to copy"),
     )
 
     def __init__(self, *args: object, cohorts: object, **kwargs: object) -> None:
@@ -89,7 +164,12 @@ class CopyTimetableForm(forms.Form):
 
 
 class GroupForm(forms.Form):
-    name = forms.CharField(label="Group name", max_length=100, help_text="For example, North.")
+    name = forms.CharField(
+        label="Group name",
+        max_length=100,
+        help_text="For example, North.",
+        error_messages={"required": "Enter the group's name, for example North."},
+    )
     region = forms.CharField(label="Region (optional)", max_length=100, required=False)
     facilitators = forms.ModelMultipleChoiceField(
         label="Facilitators",
@@ -97,6 +177,10 @@ class GroupForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Facilitators see this group's sessions in their list and calendar.",
+        error_messages={
+            "invalid_choice": "Choose facilitators from the list.",
+            "invalid_pk_value": "Choose facilitators from the list.",
+        },
     )
 
     def __init__(self, *args: object, facilitators: object, **kwargs: object) -> None:
@@ -107,7 +191,10 @@ class GroupForm(forms.Form):
 
 class SessionForm(forms.Form):
     component = forms.ModelChoiceField(
-        label="Component", queryset=Component.objects.none(), empty_label="Choose a component"
+        label="Component",
+        queryset=Component.objects.none(),
+        empty_label="Choose a component",
+        error_messages=choice_messages("the component this session delivers"),
     )
     title = forms.CharField(
         label="Title (optional)",
@@ -115,26 +202,42 @@ class SessionForm(forms.Form):
         required=False,
         help_text="For example, the day's topic. Leave blank to use the component's name.",
     )
-    day = forms.DateField(label="Date", widget=DateInput())
-    start_time = forms.TimeField(
-        label="Starts at", widget=TimeInput(), help_text="UK time, for example 09:30."
+    day = ThisCenturyDateField(
+        label="Date", widget=DateInput(), error_messages=date_messages("the session's date")
     )
-    end_time = forms.TimeField(label="Ends at", widget=TimeInput(), help_text="UK time, for example 16:00.")
+    start_time = forms.TimeField(
+        label="Starts at",
+        widget=TimeInput(),
+        help_text="UK time, for example 09:30.",
+        error_messages=time_messages("the time the session starts"),
+    )
+    end_time = forms.TimeField(
+        label="Ends at",
+        widget=TimeInput(),
+        help_text="UK time, for example 16:00.",
+        error_messages=time_messages("the time the session ends"),
+    )
     occurrences = forms.IntegerField(
         label="How many sessions",
         min_value=1,
         max_value=52,
         initial=1,
         help_text="1 for a single session. More to schedule a series at the same time on the same weekday.",
+        error_messages=number_messages("how many sessions to schedule", 1, 52),
     )
     every_weeks = forms.IntegerField(
-        label="For a series: every how many weeks", min_value=1, max_value=8, initial=1
+        label="For a series: every how many weeks",
+        min_value=1,
+        max_value=8,
+        initial=1,
+        error_messages=number_messages("how many weeks apart the sessions are", 1, 8),
     )
     group = forms.ModelChoiceField(
         label="Delivery group (optional)",
         queryset=DeliveryGroup.objects.none(),
         required=False,
         empty_label="Whole cohort",
+        error_messages=choice_messages("a delivery group"),
     )
     venue = forms.CharField(label="Venue (optional)", max_length=300, required=False)
     online_link = forms.URLField(
@@ -144,12 +247,19 @@ class SessionForm(forms.Form):
         assume_scheme="https",
         error_messages={"invalid": "Enter the full web address, for example https://meet.example.org/room."},
     )
-    capacity = forms.IntegerField(label="Places (optional)", min_value=1, required=False)
+    capacity = forms.IntegerField(
+        label="Places (optional)",
+        min_value=1,
+        max_value=MOST_PEOPLE,
+        required=False,
+        error_messages=number_messages("the number of places", 1, MOST_PEOPLE),
+    )
     facilitator = forms.ModelChoiceField(
         label="Facilitator (optional)",
         queryset=User.objects.none(),
         required=False,
         empty_label="Not assigned",
+        error_messages=choice_messages("a facilitator"),
     )
     repeat_of = forms.ModelChoiceField(
         label="Repeat of (optional)",
@@ -157,6 +267,7 @@ class SessionForm(forms.Form):
         required=False,
         empty_label="Not a repeat",
         help_text="A repeat runs the same content again; attending either counts once.",
+        error_messages=choice_messages("the session this one repeats"),
     )
 
     def __init__(

@@ -150,9 +150,11 @@ def _week_to_show(request: HttpRequest, cohort: Cohort) -> datetime.date:
     """The Monday of the week asked for; else this week while the cohort runs; else its first session's week."""
     asked = request.GET.get("week", "")
     try:
-        return week_start(datetime.date.fromisoformat(asked))
+        day = datetime.date.fromisoformat(asked)
     except ValueError:
-        pass
+        day = None
+    if day is not None and 2000 <= day.year <= 2099:  # far-off years cannot be a week of any cohort
+        return week_start(day)
     today = timezone.localdate()
     if cohort.start_date <= today <= cohort.end_date:
         return week_start(today)
@@ -337,9 +339,12 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(user=request.user, pk=pk, action=Action.MANAGE_PROGRAMMES)
     cohort, title = session.cohort, session.display_title
-    repeats = session.repeats.count()
-    services.session_cancel(by=request.user, session=session)
-    note = f" Its {_plural(repeats, 'repeat')} went with it." if repeats else ""
+    successor = services.session_cancel(by=request.user, session=session)
+    note = (
+        f" Its repeat on {timezone.localtime(successor.starts_at):%A %-d %B at %H:%M} stays on the timetable."
+        if successor
+        else ""
+    )
     messages.success(request, f"{title} taken off the timetable.{note}")
     return redirect("cohort_timetable", pk=cohort.pk)
 

@@ -766,7 +766,7 @@ def test_sessions_filter_by_cohort_and_time_window(admin, own):
     assert titles(**{"from": "2022-11-02T00:00:00+00:00"}) == ["Week 1", "Week 2"]
 
 
-def test_an_admin_changes_and_cancels_a_session_with_its_repeats(admin, own):
+def test_an_admin_changes_and_cancels_a_session_whose_repeat_stays(admin, own):
     repeat = SessionFactory(cohort=own["cohort"], component=own["component"], repeat_of=own["session"])
     path = f"/api/v1/sessions/{own['session'].pk}/"
 
@@ -776,8 +776,10 @@ def test_an_admin_changes_and_cancels_a_session_with_its_repeats(admin, own):
     assert moved.status_code == 200 and moved.json()["starts_at"] == "2022-10-11T15:00:00+01:00"
 
     assert admin.delete(path).status_code == 204
-    assert not Session.objects.filter(pk__in=[own["session"].pk, repeat.pk]).exists()
+    assert not Session.objects.filter(pk=own["session"].pk).exists()
     assert admin.get(path).json() == NOT_FOUND
+    # The repeat stays on the timetable, now a session in its own right.
+    assert admin.get(f"/api/v1/sessions/{repeat.pk}/").json()["repeat_of"] is None
 
 
 # --- Query counts -----------------------------------------------------------------------------------------

@@ -106,6 +106,15 @@ def test_a_facilitators_feed_has_their_own_sessions_and_no_one_elses(client, pro
     assert titles(client.get(feed_url(facilitator))) == {"Led by them", "Their group's session"}
 
 
+def test_a_facilitator_who_leaves_the_provider_loses_its_sessions_from_their_feed(client, provider, cohort):
+    facilitator = person(Role.FACILITATOR, provider)
+    session_at(cohort, datetime.date(2022, 10, 11), "Led by them", facilitator=facilitator)
+    url = feed_url(facilitator)
+    assert titles(client.get(url)) == {"Led by them"}
+    facilitator.memberships.all().delete()
+    assert titles(client.get(url)) == set()
+
+
 def test_an_admins_feed_has_every_session_of_their_provider_only(client, provider, cohort, other_cohort):
     admin = person(Role.PROVIDER_ADMIN, provider)
     second_cohort = CohortFactory(programme=cohort.programme, code="2023-spring")
@@ -122,6 +131,9 @@ def test_a_participants_feed_has_their_cohorts_sessions_without_links_to_staff_p
     participant = EnrolmentFactory(cohort=cohort).participant.user
     left = CohortFactory(programme=cohort.programme, code="2021-autumn")
     EnrolmentFactory(cohort=left, participant=participant.participant, status=Enrolment.Status.WITHDRAWN)
+    applied = CohortFactory(programme=cohort.programme, code="2023-spring")
+    EnrolmentFactory(cohort=applied, participant=participant.participant, status=Enrolment.Status.APPLIED)
+    session_at(applied, datetime.date(2022, 10, 13), "Cohort they only applied to")
     session_at(cohort, datetime.date(2022, 10, 11), "Residential day 1")
     session_at(cohort, datetime.date(2022, 10, 12), "Residential day 2")
     session_at(left, datetime.date(2021, 10, 12), "Cohort they withdrew from")

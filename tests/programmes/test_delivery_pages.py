@@ -284,3 +284,42 @@ def test_delivery_page_query_counts_are_pinned_and_flat(
         grow(8)
         with django_assert_num_queries(queries):
             assert client.get(url).status_code == 200
+
+
+def test_out_of_range_numbers_and_dates_get_plain_messages_not_errors(admin_client, cohort):
+    response = admin_client.post(
+        reverse("cohort_create", args=[cohort.programme_id]),
+        {"code": "big", "intake": "autumn", "start_date": "9999-10-01", "recruitment_target": "99999999999"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter a date from 2000 to 2099. Check the year." in page
+    assert "Enter the number of people you aim to recruit as 100,000 or fewer." in page
+    component = ComponentFactory(programme=cohort.programme)
+    response = admin_client.post(
+        reverse("session_create", args=[cohort.pk]),
+        {
+            "component": component.pk,
+            "day": "2020-11-10",
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "occurrences": "1",
+            "every_weeks": "1",
+            "capacity": "99999999999",
+        },
+    )
+    assert "Enter the number of places as 100,000 or fewer." in response.content.decode()
+    for week in ("9999-12-31", "0001-01-01", "not-a-date"):
+        assert (
+            admin_client.get(reverse("cohort_timetable", args=[cohort.pk]) + f"?week={week}").status_code
+            == 200
+        )
+
+
+def test_errors_on_radios_link_to_the_first_radio_and_are_read_with_the_field(admin_client, cohort):
+    page = admin_client.post(
+        reverse("cohort_create", args=[cohort.programme_id]), {"code": "x", "start_date": "2021-01-04"}
+    ).content.decode()
+    assert '<a href="#id_intake_0">Choose the intake: autumn or spring.</a>' in page
+    assert 'aria-describedby="id_intake-error"' in page
+    assert 'id="id_intake-error"' in page

@@ -352,3 +352,80 @@ def test_a_new_component_counts_toward_engagement_when_the_programme_counts_its_
     )
     assert (webinar.counts_toward_engagement, briefing.counts_toward_engagement) == (True, False)
     assert webinar.guided_learning_hours is None  # not published
+
+
+def test_a_cohort_cannot_end_before_its_last_session(admin, cohort):
+    SessionFactory(
+        cohort=cohort,
+        starts_at=local_datetime(D(2021, 6, 8), T(10, 0)),
+        ends_at=local_datetime(D(2021, 6, 8), T(11, 0)),
+    )
+    with pytest.raises(DomainError, match="session on 8 June 2021, after the new end date") as caught:
+        services.cohort_update(by=admin, cohort=cohort, end_date=D(2021, 5, 31))
+    assert caught.value.field == "end_date"
+
+
+def test_cohort_dates_far_outside_this_century_are_refused_plainly(admin, cohort):
+    with pytest.raises(DomainError, match="Enter a date from 2000 to 2099"):
+        services.cohort_create(
+            by=admin, programme=cohort.programme, code="typo", intake="autumn", start_date=D(9999, 10, 1)
+        )
+
+
+def test_an_original_keeps_the_component_of_its_repeats(admin, cohort):
+    component = ComponentFactory(programme=cohort.programme)
+    original = SessionFactory(cohort=cohort, component=component)
+    SessionFactory(cohort=cohort, component=component, repeat_of=original)
+    with pytest.raises(DomainError, match="has 1 repeat of its component"):
+        services.session_update(
+            by=admin, session=original, component=ComponentFactory(programme=cohort.programme)
+        )
+
+
+def test_cancelling_an_original_keeps_its_repeats_with_the_earliest_as_the_new_original(admin, cohort):
+    component = ComponentFactory(programme=cohort.programme)
+    original = SessionFactory(cohort=cohort, component=component, title="Part 1")
+    first = SessionFactory(
+        cohort=cohort,
+        component=component,
+        title="Part 1 (REPEAT)",
+        repeat_of=original,
+        starts_at=original.starts_at + datetime.timedelta(days=1),
+        ends_at=original.ends_at + datetime.timedelta(days=1),
+    )
+    second = SessionFactory(
+        cohort=cohort,
+        component=component,
+        title="Part 1 (second REPEAT)",
+        repeat_of=original,
+        starts_at=original.starts_at + datetime.timedelta(days=2),
+        ends_at=original.ends_at + datetime.timedelta(days=2),
+    )
+    assert services.session_cancel(by=admin, session=original) == first
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.repeat_of, second.repeat_of) == (None, first)
+
+
+def test_people_who_left_are_not_copied_and_do_not_block_later_edits(admin, cohort, provider):
+    leaver = StaffMembershipFactory(provider=provider, role="facilitator").user
+    group = DeliveryGroupFactory(cohort=cohort, name="North")
+    group.facilitators.add(leaver)
+    session = SessionFactory(cohort=cohort, group=group, facilitator=leaver)
+    leaver.memberships.all().delete()
+
+    # Renaming the group or moving the session still works; only newly named people are checked.
+    services.group_update(by=admin, group=group, name="North West", region="", facilitators=[leaver])
+    services.session_update(by=admin, session=session, venue="Leeds Trinity University")
+
+    target = services.cohort_create(
+        by=admin,
+        programme=cohort.programme,
+        code="next",
+        intake="autumn",
+        start_date=D(2021, 10, 5),
+        copy_timetable_from=cohort,
+    )
+    copy = target.sessions.get()
+    assert copy.facilitator is None
+    assert list(target.groups.get().facilitators.all()) == []
