@@ -982,6 +982,7 @@ class SessionViewSet(ValidInput, mixins.ListModelMixin, viewsets.GenericViewSet)
             user=self.request.user,
             starts_from=window.validated_data.get("from"),
             starts_before=window.validated_data.get("to"),
+            with_details=False,
         )
 
     def read(self, pk: int) -> dict:

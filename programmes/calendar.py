@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +30,13 @@ CALENDAR_NAME = "NPQEL sessions"
 PRODID = "-//NPQEL Programme Manager//Sessions//EN"
 # How many upcoming sessions the calendar page lists as a preview of the feed.
 UPCOMING_PREVIEW = 5
-# Calendar apps poll every few minutes to hours; recording every poll would rewrite the row for nothing.
+# The feed holds what is to come and what happened in the last year: enough to look back on, and a
+# provider admin's feed stays small however many years of cohorts the provider has run.
+FEED_LOOKS_BACK = datetime.timedelta(days=365)
+
+
+def _feed_sessions(user: object) -> QuerySet[Session]:
+    return selectors.calendar_sessions(user=user, ends_after=timezone.now() - FEED_LOOKS_BACK)
 
 
 # Pages ------------------------------------------------------------------------------------------------
@@ -43,7 +50,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     The feed is created on the first visit (through the service), so the address is there to copy at once.
     """
     feed = services.calendar_feed_get_or_create(user=request.user)
-    sessions = selectors.calendar_sessions(user=request.user)
+    sessions = _feed_sessions(request.user)
     now = timezone.now()
     feed_url = request.build_absolute_uri(reverse("calendar_feed", kwargs={"key": feed.key}))
     return render(
@@ -93,9 +100,7 @@ def calendar_feed(request: HttpRequest, key: str) -> HttpResponse:
     unguessable key in the address is what grants access; an unknown or replaced key answers 404."""
     feed = selectors.calendar_feed_for_key(key=key)
     services.calendar_feed_record_use(feed=feed)
-    calendar = _calendar(
-        request, viewer=feed.user, sessions=selectors.calendar_sessions(user=feed.user), subscription=True
-    )
+    calendar = _calendar(request, viewer=feed.user, sessions=_feed_sessions(feed.user), subscription=True)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"

@@ -477,6 +477,8 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["cohort", "starts_at"]),
             models.Index(fields=["facilitator", "starts_at"]),
+            # A page of every session a platform user may see, in time order, without sorting them all.
+            models.Index(fields=["starts_at", "id"], name="session_starts_at_id"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
-"""The national dataset for benchmarks: 40 providers, 1,200 cohorts, 50,000 enrolments (issue 9's scale).
+"""The national dataset for benchmarks: 40 providers, 1,200 cohorts, 50,000 enrolments (issue 9's scale),
+with each programme's components and each cohort's timetable (two delivery groups, 20 sessions).
 
 Bulk inserts in batches, no per-row saves, deterministic for a given seed. Later issues add their rows
 (sessions and 3,000,000 attendance marks, submissions, marks) in `generate` after the enrolments.
@@ -17,9 +18,24 @@ from django.db import transaction
 
 from accounts.models import User
 from participants.models import Enrolment, Participant
-from programmes.models import Cohort, Programme, Provider, StaffMembership
+from programmes.models import Cohort, Component, DeliveryGroup, Programme, Provider, Session, StaffMembership
+from programmes.timetable import local_datetime
 
 BATCH = 5_000
+# A programme's components: (kind, mode, hours, sessions a cohort has of it).
+COMPONENTS = [
+    ("residential", "in_person", 16, 2),
+    ("event_day", "in_person", 16, 2),
+    ("webinar", "online_live", 8, 6),
+    ("seminar", "online_live", 10, 5),
+    ("group_coaching", "online_live", 6, 3),
+    ("coaching", "online_live", 6, 0),
+    ("online_course", "self_directed", 60, 0),
+    ("self_directed", "self_directed", 10, 0),
+    ("formative_assessment", "self_directed", 2, 0),
+    ("case_study", "self_directed", 8, 0),
+]
+SESSIONS_PER_COHORT = sum(n for *_, n in COMPONENTS)
 PROVIDERS = 40
 COHORTS = 1_200
 ENROLMENTS = 50_000
@@ -167,4 +183,61 @@ def generate(*, scale: float = 1.0, seed: int = 2026) -> Timings:
             )
         Enrolment.objects.bulk_create(enrolments, batch_size=BATCH)
     timings.rows["enrolments"] = len(enrolments)
+
+    with timings.step("components"):
+        components = Component.objects.bulk_create(
+            Component(
+                programme=programme,
+                kind=kind,
+                title=f"{kind.replace('_', ' ').capitalize()} {n}",
+                mode=mode,
+                guided_learning_hours=hours,
+                position=n,
+            )
+            for programme in programmes
+            for n, (kind, mode, hours, _) in enumerate(COMPONENTS)
+        )
+    timings.rows["components"] = len(components)
+
+    with timings.step("sessions"):
+        groups = DeliveryGroup.objects.bulk_create(
+            (DeliveryGroup(cohort=c, name=name, region=name) for c in cohorts for name in ("North", "South")),
+            batch_size=BATCH,
+        )
+        facilitators = {
+            p.pk: [
+                u
+                for u, (owner, role, _) in zip(staff_users, staff, strict=True)
+                if owner == p and role == "facilitator"
+            ]
+            for p in providers
+        }
+        components_of: dict[int, list[tuple[Component, int]]] = {}
+        for component, (*_, sessions) in zip(components, COMPONENTS * len(programmes), strict=True):
+            components_of.setdefault(component.programme_id, []).append((component, sessions))
+        sessions = []
+        for index, cohort in enumerate(cohorts):
+            provider_id = provider_of_programme[cohort.programme_id]
+            week = 1
+            for component, count in components_of[cohort.programme_id]:
+                for n in range(count):
+                    day = cohort.start_date + datetime.timedelta(weeks=week, days=n % 5)
+                    week += 3
+                    sessions.append(
+                        Session(
+                            cohort=cohort,
+                            component=component,
+                            group=groups[2 * index + n % 2] if component.mode == "in_person" else None,
+                            title=f"{component.title}, part {n + 1}",
+                            starts_at=local_datetime(day, datetime.time(10, 0)),
+                            ends_at=local_datetime(day, datetime.time(12, 0)),
+                            online_link="https://meet.example.org/x"
+                            if component.mode == "online_live"
+                            else "",
+                            venue="Conference centre" if component.mode == "in_person" else "",
+                            facilitator=rng.choice(facilitators[provider_id]),
+                        )
+                    )
+        Session.objects.bulk_create(sessions, batch_size=BATCH)
+    timings.rows["sessions"] = len(sessions)
     return timings

@@ -242,8 +242,8 @@ def test_the_timetable_opens_on_this_week_while_the_cohort_runs(admin_client, co
 
 PAGES = [
     # (url name, object, pinned queries) for a facilitator: session, user, roles (2), then the page's own reads.
-    ("cohort_detail", "cohort", 9),
-    ("cohort_timetable", "cohort", 6),
+    ("cohort_detail", "cohort", 10),
+    ("cohort_timetable", "cohort", 7),
     ("session_detail", "session", 6),
     ("my_sessions", None, 6),
 ]
