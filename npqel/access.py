@@ -48,6 +48,8 @@ class Action(StrEnum):
     VIEW_COHORTS = "view_cohorts"  # programmes, cohorts, groups and timetables, read-only
     MANAGE_PROGRAMMES = "manage_programmes"  # create and change programmes, cohorts, groups and sessions
     VIEW_ENROLMENTS = "view_enrolments"
+    MANAGE_ENROLMENTS = "manage_enrolments"  # enrol, defer, resume, withdraw, transfer, import
+    VIEW_EQUALITY_DATA = "view_equality_data"  # special-category data: ethnicity, sex, disability, age
 
 
 # Which provider roles grant each action at the provider they hold the role at.
@@ -57,10 +59,18 @@ PROVIDER_POLICY: dict[Action, frozenset[Role]] = {
     Action.VIEW_COHORTS: frozenset({Role.PROVIDER_ADMIN, Role.FACILITATOR, Role.COACH}),
     Action.MANAGE_PROGRAMMES: frozenset({Role.PROVIDER_ADMIN}),
     Action.VIEW_ENROLMENTS: frozenset({Role.PROVIDER_ADMIN}),
+    Action.MANAGE_ENROLMENTS: frozenset({Role.PROVIDER_ADMIN}),
+    Action.VIEW_EQUALITY_DATA: frozenset({Role.PROVIDER_ADMIN}),
 }
 # Platform staff hold these at every provider (read-mostly: they support providers, they do not run them).
 PLATFORM_STAFF_ACTIONS = frozenset(
-    {Action.VIEW_PROVIDER, Action.MANAGE_PEOPLE, Action.VIEW_COHORTS, Action.VIEW_ENROLMENTS}
+    {
+        Action.VIEW_PROVIDER,
+        Action.MANAGE_PEOPLE,
+        Action.VIEW_COHORTS,
+        Action.VIEW_ENROLMENTS,
+        Action.VIEW_EQUALITY_DATA,
+    }
 )
 
 

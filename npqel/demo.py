@@ -12,9 +12,11 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from npqel.access import MFA_REQUIRED_ROLES, ROLE_LABELS, Role
+from npqel.demo_participants import demo_participants_load
 from npqel.demo_programmes import demo_programmes_load
 from participants.models import Enrolment, Participant
 from programmes.models import Provider, StaffMembership
@@ -110,6 +112,8 @@ def demo_load() -> list[DemoLogin]:
             },
         )
         logins.append(DemoLogin(email, Role.PARTICIPANT, slug, False, None))
+
+    demo_participants_load(today=timezone.localdate())
 
     for email, role, flag in [
         ("moderator@npqel.example", Role.MODERATOR, "is_moderator"),

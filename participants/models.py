@@ -1,23 +1,137 @@
-"""Participants and their enrolments. The participants issue adds schools, equality data and the lifecycle."""
+"""Schools, participants (with their equality data), enrolments and the history of every status change."""
+
+import datetime
 
 from django.conf import settings
 from django.db import models
 
 
+class School(models.Model):
+    """A school (or trust office) identified by its URN, with what the metrics compare groups by."""
+
+    class Phase(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        SECONDARY = "secondary", "Secondary"
+        ALL_THROUGH = "all_through", "All-through"
+        SPECIAL = "special", "Special"
+        ALTERNATIVE = "alternative", "Alternative provision"
+        SIXTEEN_PLUS = "sixteen_plus", "16 to 19"
+        EARLY_YEARS = "early_years", "Early years"
+        TRUST = "trust", "Trust or central team"
+        OTHER = "other", "Other"
+
+    class PerformanceBand(models.TextChoices):
+        HIGH = "high", "Higher performing"
+        MIDDLE = "middle", "Middle"
+        LOW = "low", "Lower performing"
+        UNKNOWN = "", "Not known"
+
+    urn = models.CharField("URN", max_length=8, unique=True)
+    name = models.CharField(max_length=200)
+    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.OTHER)
+    local_authority = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    # Share of pupils eligible for free school meals; blank where not known.
+    fsm_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    pupil_premium_top_half = models.BooleanField(
+        "In the top 50% for pupil premium (PP50)", null=True, blank=True
+    )
+    performance_band = models.CharField(max_length=8, choices=PerformanceBand.choices, default="", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fsm_percent__isnull=True)
+                | models.Q(fsm_percent__gte=0, fsm_percent__lte=100),
+                name="school_fsm_is_a_percentage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.urn})"
+
+    @property
+    def high_fsm(self) -> bool | None:
+        """30% or more of pupils eligible for free school meals (the DfE recruitment metric's threshold)."""
+        return None if self.fsm_percent is None else self.fsm_percent >= 30
+
+
 class Participant(models.Model):
-    """A school leader taking the qualification."""
+    """A school leader taking the qualification. Equality data is optional and special-category: only
+    provider admins and platform staff see it, elsewhere it appears only in aggregates."""
+
+    class Ethnicity(models.TextChoices):
+        # DfE's ethnicity codes.
+        WBRI = "WBRI", "White – British"
+        WIRI = "WIRI", "White – Irish"
+        WIRT = "WIRT", "White – Traveller of Irish heritage"
+        WROM = "WROM", "White – Gypsy or Roma"
+        WOTH = "WOTH", "White – any other White background"
+        MWBC = "MWBC", "Mixed – White and Black Caribbean"
+        MWBA = "MWBA", "Mixed – White and Black African"
+        MWAS = "MWAS", "Mixed – White and Asian"
+        MOTH = "MOTH", "Mixed – any other mixed background"
+        AIND = "AIND", "Asian – Indian"
+        APKN = "APKN", "Asian – Pakistani"
+        ABAN = "ABAN", "Asian – Bangladeshi"
+        AOTH = "AOTH", "Asian – any other Asian background"
+        BCRB = "BCRB", "Black – Caribbean"
+        BAFR = "BAFR", "Black – African"
+        BOTH = "BOTH", "Black – any other Black background"
+        CHNE = "CHNE", "Chinese"
+        OOTH = "OOTH", "Any other ethnic group"
+        REFU = "REFU", "Prefer not to say"
+        NOBT = "NOBT", "Not obtained"
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        PREFER_NOT = "prefer_not", "Prefer not to say"
+        NOT_OBTAINED = "", "Not obtained"
+
+    class Disability(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        PREFER_NOT = "prefer_not", "Prefer not to say"
+        NOT_OBTAINED = "", "Not obtained"
+
+    class AgeBand(models.TextChoices):
+        UNDER_35 = "under_35", "Under 35"
+        FROM_35 = "35_44", "35 to 44"
+        FROM_45 = "45_54", "45 to 54"
+        FROM_55 = "55_plus", "55 or over"
+        PREFER_NOT = "prefer_not", "Prefer not to say"
+        NOT_OBTAINED = "", "Not obtained"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participant"
     )
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, null=True, blank=True, related_name="participants"
+    )
     job_role = models.CharField(max_length=200, blank=True)
+    ethnicity_code = models.CharField(max_length=4, choices=Ethnicity.choices, default=Ethnicity.NOBT)
+    sex = models.CharField(max_length=16, choices=Sex.choices, default="", blank=True)
+    disability = models.CharField(max_length=16, choices=Disability.choices, default="", blank=True)
+    age_band = models.CharField(max_length=16, choices=AgeBand.choices, default="", blank=True)
 
     def __str__(self) -> str:
         return str(self.user)
 
+    @property
+    def white_british(self) -> bool | None:
+        """For the non-White British metric: unknown when refused or not obtained."""
+        if self.ethnicity_code in (self.Ethnicity.REFU, self.Ethnicity.NOBT):
+            return None
+        return self.ethnicity_code == self.Ethnicity.WBRI
+
 
 class Enrolment(models.Model):
-    """A participant's place on one cohort. Participants see the platform through their enrolments."""
+    """A participant's place on one cohort. Participants see the platform through their enrolments.
+
+    The status changes only through participants.services, which writes an EnrolmentChange for each.
+    """
 
     class Status(models.TextChoices):
         APPLIED = "applied", "Applied"
@@ -28,19 +142,124 @@ class Enrolment(models.Model):
         COMPLETED = "completed", "Completed (passed)"
         FAILED = "failed", "Failed"
 
+    class FundingRoute(models.TextChoices):
+        FUNDED_PLACE = "funded_place", "DfE funded place"
+        SCHOLARSHIP = "scholarship", "Scholarship"
+        SCHOOL = "school", "Paid by the school or trust"
+        SELF_FUNDED = "self_funded", "Self-funded"
+        NOT_KNOWN = "", "Not known yet"
+
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="enrolments")
     cohort = models.ForeignKey("programmes.Cohort", on_delete=models.PROTECT, related_name="enrolments")
     # Denormalised from cohort → programme → provider so every scoped query is one indexed filter.
     provider = models.ForeignKey("programmes.Provider", on_delete=models.PROTECT, related_name="enrolments")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.APPLIED)
-    start_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(null=True, blank=True, help_text="Blank: the cohort's start date")
+    group = models.ForeignKey(
+        "programmes.DeliveryGroup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="enrolments",
+    )
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="coachees"
+    )
+    funding_route = models.CharField(max_length=16, choices=FundingRoute.choices, default="", blank=True)
+    fee_option = models.ForeignKey(
+        "programmes.FeeOption", on_delete=models.PROTECT, null=True, blank=True, related_name="enrolments"
+    )
+    placement_option = models.ForeignKey(
+        "programmes.PlacementOption",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolments",
+    )
+    # The provider's own reference (e.g. from their application system), used to match re-imports.
+    external_id = models.CharField(max_length=100, blank=True)
+    imported = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["cohort__start_date"]
         constraints = [
             models.UniqueConstraint(fields=["participant", "cohort"], name="enrolment_once_per_cohort"),
+            models.UniqueConstraint(
+                fields=["provider", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="enrolment_external_id_unique_per_provider",
+            ),
         ]
-        indexes = [models.Index(fields=["provider", "status"])]
+        indexes = [models.Index(fields=["provider", "status"]), models.Index(fields=["updated_at"])]
 
     def __str__(self) -> str:
         return f"{self.participant} on {self.cohort}"
+
+    @property
+    def started_on(self) -> datetime.date:
+        return self.start_date or self.cohort.start_date
+
+
+class EnrolmentChange(models.Model):
+    """One change of an enrolment's status: who, when, from, to, why (a DfE reason code) and since when."""
+
+    class Reason(models.TextChoices):
+        # Deferral (DfE's codes)
+        BEREAVEMENT = "bereavement", "Bereavement"
+        LONG_TERM_SICKNESS = "long-term-sickness", "Long-term sickness"
+        PARENTAL_LEAVE = "parental-leave", "Parental leave"
+        CAREER_BREAK = "career-break", "Career break"
+        # Withdrawal (DfE's codes)
+        INSUFFICIENT_CAPACITY_TO_UNDERTAKE = (
+            "insufficient-capacity-to-undertake-programme",
+            "Not enough capacity to undertake the programme",
+        )
+        HEALTH_OR_PREGNANCY = "personal-reason-health-or-pregnancy-related", "Personal: health or pregnancy"
+        MOVING_SCHOOL = "personal-reason-moving-school", "Personal: moving school"
+        PERSONAL_OTHER = "personal-reason-other", "Personal: other"
+        INSUFFICIENT_CAPACITY = "insufficient-capacity", "Not enough capacity"
+        CHANGE_IN_PRIORITIES = (
+            "change-in-developmental-or-personal-priorities",
+            "Change in development or personal priorities",
+        )
+        CHANGE_IN_SCHOOL = "change-in-school-circumstances", "Change in school circumstances"
+        CHANGE_IN_LEADERSHIP = "change-in-school-leadership", "Change in school leadership"
+        STRUCTURE = "quality-of-programme-structure-not-suitable", "Programme: structure not suitable"
+        CONTENT = "quality-of-programme-content-not-suitable", "Programme: content not suitable"
+        FACILITATION = (
+            "quality-of-programme-facilitation-not-effective",
+            "Programme: facilitation not effective",
+        )
+        ACCESSIBILITY = "quality-of-programme-accessibility", "Programme: accessibility"
+        QUALITY_OTHER = "quality-of-programme-other", "Programme: other"
+        NOT_APPROPRIATE = "programme-not-appropriate-for-role-and-cpd-needs", "Not right for their role"
+        STARTED_IN_ERROR = "started-in-error", "Started in error"
+        COMMITMENT_UNCLEAR = "expected-commitment-unclear", "Expected commitment was unclear"
+        ASSESSMENT_NOT_MET = "assessment-requirements-not-met", "Assessment requirements not met"
+        CHANGE_IN_CAREER = "change-in-career", "Change in career"
+        DISENGAGED = "disengaged-and-unresponsive", "Disengaged and unresponsive"
+        NON_PAYMENT = "non-payment-of-invoice", "Invoice not paid"
+        DEFERRED_TOO_LONG = "deferred-for-over-12-months", "Deferred for over 12 months"
+        OTHER = "other", "Other"
+        NONE = "", "No reason needed"
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="changes")
+    from_status = models.CharField(max_length=16, choices=Enrolment.Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Enrolment.Status.choices)
+    # The day the change took effect (a deferral from 1 March); `recorded_at` is when it was written down.
+    effective_on = models.DateField()
+    reason = models.CharField(max_length=64, choices=Reason.choices, default="", blank=True)
+    note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    imported = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["effective_on", "recorded_at", "pk"]
+        indexes = [models.Index(fields=["enrolment", "effective_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment}: {self.from_status or 'new'} → {self.to_status} on {self.effective_on}"

@@ -1,8 +1,23 @@
+from decimal import Decimal
+
 import factory
 
-from participants.models import Enrolment, Participant
+from participants.models import Enrolment, Participant, School
 from tests.accounts.factories import UserFactory
 from tests.programmes.factories import CohortFactory
+
+
+class SchoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = School
+        django_get_or_create = ("urn",)
+
+    urn = factory.Sequence(lambda n: f"{100000 + n}")
+    name = factory.Sequence(lambda n: f"Oakfield Academy {n}")
+    phase = School.Phase.SECONDARY
+    local_authority = "Cumbria"
+    region = "North West"
+    fsm_percent = Decimal("24.50")
 
 
 class ParticipantFactory(factory.django.DjangoModelFactory):
@@ -10,6 +25,7 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
         model = Participant
 
     user = factory.SubFactory(UserFactory)
+    school = factory.SubFactory(SchoolFactory)
     job_role = "Executive headteacher"
 
 
