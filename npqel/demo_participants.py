@@ -135,7 +135,10 @@ def _history(
 
 
 def demo_participants_load(*, today: datetime.date) -> int:
-    """Fill every demo cohort that has fewer than 20 places; returns how many places were created."""
+    """Fill every demo cohort that has fewer than 20 places; returns how many places were created.
+
+    A cohort is filled in one go (bulk inserts), inside demo_load's transaction: all of it or none.
+    """
     password = make_password(None)
     created = 0
     for provider in Provider.objects.filter(slug__in=AREAS).order_by("slug"):
@@ -151,48 +154,62 @@ def demo_participants_load(*, today: datetime.date) -> int:
         ):
             if cohort.enrolments.count() >= 20:
                 continue
-            rng = random.Random(f"npqel-demo-{provider.slug}-{cohort.code}")  # noqa: S311
-            groups = list(cohort.groups.all())
-            statuses, weights = _statuses(cohort, today)
-            reformed = cohort.programme.framework == "reformed"
-            for n in range(rng.randint(20, 40)):
-                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-                email = f"{first.lower()}.{last.lower()}.{provider.slug}.{cohort.code}.{n}@{DEMO_PARTICIPANT_DOMAIN}"
-                user, _ = User.objects.get_or_create(
-                    email=email, defaults={"full_name": f"{first} {last}", "password": password}
-                )
-                participant, _ = Participant.objects.get_or_create(
-                    user=user,
-                    defaults={
-                        "school": rng.choice(schools),
-                        "job_role": rng.choice(JOB_ROLES),
-                        "ethnicity_code": rng.choices(
-                            list(ETHNICITY_WEIGHTS), list(ETHNICITY_WEIGHTS.values())
-                        )[0],
-                        "sex": rng.choice(["female", "female", "male", "male", "prefer_not"]),
-                        "disability": rng.choice(["no"] * 8 + ["yes", "prefer_not"]),
-                        "age_band": rng.choice(["35_44", "45_54", "45_54", "55_plus", "prefer_not"]),
-                    },
-                )
-                status = rng.choices(statuses, weights)[0]
-                enrolment, made = Enrolment.objects.get_or_create(
-                    participant=participant,
-                    cohort=cohort,
-                    defaults={
-                        "provider": provider,
-                        "status": status,
-                        "start_date": cohort.start_date,
-                        "group": rng.choice(groups) if groups else None,
-                        "coach": rng.choice(coaches) if coaches else None,
-                        "funding_route": rng.choice(
-                            ["funded_place", "scholarship"]
-                            if reformed
-                            else ["scholarship", "school", "self_funded"]
-                        ),
-                        "external_id": f"{cohort.code}-{n:03d}",
-                    },
-                )
-                if made:
-                    EnrolmentChange.objects.bulk_create(_history(enrolment, status, rng, today))
-                    created += 1
+            created += _fill(cohort, provider, schools, coaches, password, today)
     return created
+
+
+def _fill(
+    cohort: Cohort,
+    provider: Provider,
+    schools: list[School],
+    coaches: list[User],
+    password: str,
+    today: datetime.date,
+) -> int:
+    rng = random.Random(f"npqel-demo-{provider.slug}-{cohort.code}")  # noqa: S311
+    groups = list(cohort.groups.all())
+    statuses, weights = _statuses(cohort, today)
+    routes = (
+        ["funded_place", "scholarship"]
+        if cohort.programme.framework == "reformed"
+        else ["scholarship", "school", "self_funded"]
+    )
+    people = []
+    for n in range(rng.randint(20, 40)):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"{first.lower()}.{last.lower()}.{provider.slug}.{cohort.code}.{n}@{DEMO_PARTICIPANT_DOMAIN}"
+        people.append((n, User(email=email, full_name=f"{first} {last}", password=password)))
+    users = User.objects.bulk_create([user for _, user in people])
+    participants = Participant.objects.bulk_create(
+        Participant(
+            user=user,
+            school=rng.choice(schools),
+            job_role=rng.choice(JOB_ROLES),
+            ethnicity_code=rng.choices(list(ETHNICITY_WEIGHTS), list(ETHNICITY_WEIGHTS.values()))[0],
+            sex=rng.choice(["female", "female", "male", "male", "prefer_not"]),
+            disability=rng.choice(["no"] * 8 + ["yes", "prefer_not"]),
+            age_band=rng.choice(["35_44", "45_54", "45_54", "55_plus", "prefer_not"]),
+        )
+        for user in users
+    )
+    statuses_chosen = [rng.choices(statuses, weights)[0] for _ in participants]
+    enrolments = Enrolment.objects.bulk_create(
+        Enrolment(
+            participant=participant,
+            cohort=cohort,
+            provider=provider,
+            status=status,
+            start_date=cohort.start_date,
+            group=rng.choice(groups) if groups else None,
+            coach=rng.choice(coaches) if coaches else None,
+            funding_route=rng.choice(routes),
+            external_id=f"{cohort.code}-{n:03d}",
+        )
+        for (n, _), participant, status in zip(people, participants, statuses_chosen, strict=True)
+    )
+    EnrolmentChange.objects.bulk_create(
+        change
+        for enrolment, status in zip(enrolments, statuses_chosen, strict=True)
+        for change in _history(enrolment, status, rng, today)
+    )
+    return len(enrolments)
