@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import User
+from participants import services
 from participants.models import Enrolment, EnrolmentChange, Participant, School
 from programmes.models import Cohort, Provider, StaffMembership
 
@@ -44,14 +45,9 @@ ETHNICITY_WEIGHTS = {
     "WBRI": 70, "WIRI": 2, "WOTH": 5, "MWBC": 2, "MWAS": 2, "AIND": 4, "APKN": 3, "ABAN": 1,
     "BCRB": 2, "BAFR": 3, "CHNE": 1, "OOTH": 1, "REFU": 3, "NOBT": 1,
 }  # fmt: skip
-DEFERRAL_REASONS = ["parental-leave", "long-term-sickness", "career-break", "bereavement"]
-WITHDRAWAL_REASONS = [
-    "insufficient-capacity-to-undertake-programme",
-    "personal-reason-moving-school",
-    "change-in-school-circumstances",
-    "change-in-career",
-    "personal-reason-health-or-pregnancy-related",
-]
+# Reasons demo histories give, from the DfE codes the lifecycle accepts (participants.services).
+DEFERRAL_REASONS = sorted(services.DEFERRAL_REASONS - {"other"})
+WITHDRAWAL_REASONS = sorted(services.WITHDRAWAL_REASONS - {"other"})
 DEMO_PARTICIPANT_DOMAIN = "demo-participants.example"
 
 

@@ -41,10 +41,9 @@ from programmes.models import (
     Session,
     Task,
 )
+from programmes.timetable import FIRST_DAY, LAST_DAY, in_timetable_years
 
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
-EARLIEST = datetime.date(2000, 1, 1)
-LATEST = datetime.date(2099, 12, 31)
 READ_ONLY_ROLE = (
     "Only a provider admin can change programmes, components, cohorts, delivery groups and sessions. "
     "Your role lets you read them."
@@ -73,8 +72,8 @@ def url_pk(kwargs: dict[str, Any]) -> int:
 
 def this_century(value: datetime.date) -> None:
     day = value.date() if isinstance(value, datetime.datetime) else value
-    if not EARLIEST <= day <= LATEST:
-        raise serializers.ValidationError(f"Enter a date from {EARLIEST.year} to {LATEST.year}.")
+    if not in_timetable_years(day):
+        raise serializers.ValidationError(f"Enter a date from {FIRST_DAY.year} to {LAST_DAY.year}.")
 
 
 class ThisCenturyDateField(serializers.DateField):
@@ -215,18 +214,6 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
 
 # Programmes ----------------------------------------------------------------------------------------------
 
-PROGRAMME_RULES = [
-    "code",
-    "name",
-    "framework",
-    "duration_months",
-    "engagement_threshold",
-    "engagement_comparison",
-    "engagement_kinds",
-    "deadline_months",
-    "deferral_pauses_clock",
-    "fee_notes",
-]
 ENGAGEMENT_KINDS_HELP = "Component kinds that count toward engagement unless a component says otherwise."
 # Values without labels: the schema then gives this list its own enum (EngagementKindsEnum) instead of warning
 # that components' `kind` choices go by two names.
@@ -243,7 +230,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Programme
-        fields = ["id", "provider", *PROGRAMME_RULES]
+        fields = ["id", "provider", *services.PROGRAMME_FIELDS]
 
 
 class ProgrammeListSerializer(ProgrammeSerializer):
@@ -339,7 +326,7 @@ class ProgrammeWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Programme
-        fields = PROGRAMME_RULES
+        fields = list(services.PROGRAMME_FIELDS)
         extra_kwargs = {
             "duration_months": {"min_value": 1, "max_value": 120},
             "deadline_months": {"min_value": 1, "max_value": 120},
@@ -365,7 +352,7 @@ class ProgrammeCreateSerializer(ProgrammeWriteSerializer):
     provider = ProviderSlugField(max_length=50, help_text="The slug of a provider you are an admin of.")
 
     class Meta(ProgrammeWriteSerializer.Meta):
-        fields = ["provider", *PROGRAMME_RULES]
+        fields = ["provider", *services.PROGRAMME_FIELDS]
 
 
 class ProgrammeFilter(django_filters.FilterSet):
@@ -422,16 +409,6 @@ class ProgrammeViewSet(ValidInput, mixins.ListModelMixin, viewsets.GenericViewSe
 
 # Components ----------------------------------------------------------------------------------------------
 
-COMPONENT_FIELDS = [
-    "kind",
-    "title",
-    "description",
-    "guided_learning_hours",
-    "mode",
-    "counts_toward_engagement",
-    "required",
-]
-
 
 class ComponentSerializer(serializers.ModelSerializer):
     programme = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -441,7 +418,7 @@ class ComponentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Component
-        fields = ["id", "programme", *COMPONENT_FIELDS, "position", "content_areas"]
+        fields = ["id", "programme", *services.COMPONENT_FIELDS, "position", "content_areas"]
 
 
 class ComponentListSerializer(ComponentSerializer):
@@ -485,7 +462,7 @@ class ComponentWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Component
-        fields = [*COMPONENT_FIELDS, "content_areas"]
+        fields = [*services.COMPONENT_FIELDS, "content_areas"]
         extra_kwargs = {
             "guided_learning_hours": {
                 "min_value": 0,

@@ -13,12 +13,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from accounts.models import User
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
+from npqel.words import plural
 from programmes.models import (
     CalendarFeed,
     Cohort,
@@ -39,9 +40,17 @@ from programmes.models import (
     StaffMembership,
     Task,
 )
-from programmes.timetable import add_months, local_datetime, shift_keeping_weekday, week_aligned_shift
+from programmes.timetable import (
+    OUT_OF_YEARS,
+    add_months,
+    in_timetable_years,
+    local_datetime,
+    shift_keeping_weekday,
+    week_aligned_shift,
+)
 
 MAX_SERIES_OCCURRENCES = 52
+MAX_WEEKS_APART = 8
 FEED_USE_PRECISION = datetime.timedelta(minutes=15)
 
 
@@ -64,7 +73,8 @@ def _save(instance: Any, *, duplicate: DomainError) -> None:
 # Programmes and their rules -------------------------------------------------------------------------
 
 
-PROGRAMME_FIELDS = {
+# The fields a programme is described by (its rules included); the API serialises the same list.
+PROGRAMME_FIELDS = (
     "code",
     "name",
     "framework",
@@ -75,7 +85,7 @@ PROGRAMME_FIELDS = {
     "deadline_months",
     "deferral_pauses_clock",
     "fee_notes",
-}
+)
 
 
 def _check_programme(programme: Programme) -> None:
@@ -98,7 +108,7 @@ def programme_create(
 ) -> Programme:
     """Create a provider's programme with its rules (any rule not given takes the model's default)."""
     _authorise(by, provider.pk)
-    unknown = set(rules) - PROGRAMME_FIELDS
+    unknown = set(rules) - set(PROGRAMME_FIELDS)
     if unknown:
         raise TypeError(f"Unknown programme fields: {unknown}")
     programme = Programme(provider=provider, code=code, name=name, framework=framework, **rules)
@@ -117,7 +127,7 @@ def programme_create(
 def programme_update(*, by: User, programme: Programme, **changes: Any) -> Programme:
     """Change a programme's name, code or rules."""
     _authorise(by, programme.provider_id)
-    unknown = set(changes) - PROGRAMME_FIELDS
+    unknown = set(changes) - set(PROGRAMME_FIELDS)
     if unknown:
         raise TypeError(f"Unknown programme fields: {unknown}")
     for name, value in changes.items():
@@ -298,7 +308,7 @@ def behaviour_remove(*, by: User, behaviour: LeadershipBehaviour) -> None:
 
 # Components, online courses, modules and tasks ------------------------------------------------------
 
-COMPONENT_FIELDS = {
+COMPONENT_FIELDS = (
     "kind",
     "title",
     "description",
@@ -306,7 +316,7 @@ COMPONENT_FIELDS = {
     "mode",
     "counts_toward_engagement",
     "required",
-}
+)
 
 
 def _check_component(component: Component, content_areas: Iterable[ContentArea] | None) -> None:
@@ -370,7 +380,7 @@ def component_update(
     *, by: User, component: Component, content_areas: Iterable[ContentArea] | None = None, **changes: Any
 ) -> Component:
     _authorise(by, component.programme.provider_id)
-    unknown = set(changes) - COMPONENT_FIELDS
+    unknown = set(changes) - set(COMPONENT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown component fields: {unknown}")
     for name, value in changes.items():
@@ -395,7 +405,7 @@ def component_remove(*, by: User, component: Component) -> None:
     scheduled = component.sessions.count()
     if scheduled:
         raise DomainError(
-            f"“{component.title}” has {scheduled} scheduled session{'s' if scheduled != 1 else ''}. "
+            f"“{component.title}” has {plural(scheduled, 'scheduled session')}. "
             "Cancel them before removing the component."
         )
     component.delete()
@@ -463,13 +473,9 @@ COHORT_FIELDS = {
 }
 
 
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
-
-
 def check_date_in_range(day: datetime.date, *, field: str) -> None:
-    """Dates the timetable works with: this century (a mistyped year is far more likely than a cohort in 2150)."""
-    if not (EARLIEST_YEAR <= day.year <= LATEST_YEAR):
-        raise DomainError(f"Enter a date from {EARLIEST_YEAR} to {LATEST_YEAR}. Check the year.", field=field)
+    if not in_timetable_years(day):
+        raise DomainError(OUT_OF_YEARS, field=field)
 
 
 def _check_cohort(cohort: Cohort) -> None:
@@ -488,17 +494,16 @@ def _check_cohort(cohort: Cohort) -> None:
             raise DomainError("Enter target shares as percentages from 0 to 100.", field=name)
     if not cohort.pk:
         return
-    earliest = cohort.sessions.order_by("starts_at").first()
-    if earliest is not None and timezone.localdate(earliest.starts_at) < cohort.start_date:
+    span = cohort.sessions.aggregate(first=Min("starts_at"), last=Max("starts_at"))
+    if span["first"] is not None and timezone.localdate(span["first"]) < cohort.start_date:
         raise DomainError(
-            f"This cohort has a session on {timezone.localdate(earliest.starts_at):%-d %B %Y}, before the new start "
+            f"This cohort has a session on {timezone.localdate(span['first']):%-d %B %Y}, before the new start "
             "date. Move or cancel that session first.",
             field="start_date",
         )
-    latest = cohort.sessions.order_by("-starts_at").first()
-    if latest is not None and timezone.localdate(latest.starts_at) > cohort.end_date:
+    if span["last"] is not None and timezone.localdate(span["last"]) > cohort.end_date:
         raise DomainError(
-            f"This cohort has a session on {timezone.localdate(latest.starts_at):%-d %B %Y}, after the new end "
+            f"This cohort has a session on {timezone.localdate(span['last']):%-d %B %Y}, after the new end "
             "date. Move or cancel that session first.",
             field="end_date",
         )
@@ -582,7 +587,7 @@ def copy_timetable(*, source: Cohort, target: Cohort) -> list[Session]:
     existing = target.sessions.count()
     if existing:
         raise DomainError(
-            f"{target.code} already has {existing} session{'s' if existing != 1 else ''}. "
+            f"{target.code} already has {plural(existing, 'session')}. "
             "Copy a timetable only into a cohort with an empty timetable."
         )
     days = week_aligned_shift(source.start_date, target.start_date)
@@ -629,7 +634,7 @@ def copy_timetable(*, source: Cohort, target: Cohort) -> list[Session]:
     ]
     if outside:
         raise DomainError(
-            f"{len(outside)} copied session{'s' if len(outside) != 1 else ''} would fall after the cohort ends on "
+            f"{plural(len(outside), 'copied session')} would fall after the cohort ends on "
             f"{target.end_date:%-d %B %Y} (the first on {timezone.localdate(outside[0].starts_at):%-d %B %Y}). "
             "Choose a later end date.",
             field="end_date",
@@ -740,7 +745,7 @@ def _check_session(session: Session, *, check_facilitator: bool = True) -> None:
         mismatched = session.repeats.exclude(component=session.component).count()
         if mismatched:
             raise DomainError(
-                f"This session has {mismatched} repeat{'s' if mismatched != 1 else ''} of its component. "
+                f"This session has {plural(mismatched, 'repeat')} of its component. "
                 "Cancel the repeats, or change them, before changing the component.",
                 field="component",
             )
@@ -797,8 +802,8 @@ def session_schedule_series(
     """Schedule a recurring series: the same local times every `every_weeks` weeks, `occurrences` times."""
     if not (2 <= occurrences <= MAX_SERIES_OCCURRENCES):
         raise DomainError(f"A series has from 2 to {MAX_SERIES_OCCURRENCES} sessions.", field="occurrences")
-    if not (1 <= every_weeks <= 8):
-        raise DomainError("Repeat every 1 to 8 weeks.", field="every_weeks")
+    if not (1 <= every_weeks <= MAX_WEEKS_APART):
+        raise DomainError(f"Repeat every 1 to {MAX_WEEKS_APART} weeks.", field="every_weeks")
     series = uuid.uuid4()
     sessions = []
     for n in range(occurrences):

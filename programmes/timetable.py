@@ -6,6 +6,15 @@ import datetime
 
 from django.utils import timezone
 
+# The years a timetable works in. A mistyped year (9999, 0201) is far likelier than a cohort in 2150, and
+# date arithmetic on such years fails; every form, API field and service refuses them with OUT_OF_YEARS.
+FIRST_DAY, LAST_DAY = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
+OUT_OF_YEARS = f"Enter a date from {FIRST_DAY.year} to {LAST_DAY.year}. Check the year."
+
+
+def in_timetable_years(day: datetime.date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """`day` plus whole months, clamped to the month's last day (31 Aug + 18 months = 28/29 Feb)."""

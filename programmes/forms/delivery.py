@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from npqel.forms import DateInput, TimeInput
+from npqel.words import plural
 from programmes.models import Cohort, Component, DeliveryGroup, DeliveryPartner, Session
+from programmes.services import MAX_SERIES_OCCURRENCES, MAX_WEEKS_APART
+from programmes.timetable import OUT_OF_YEARS, in_timetable_years
 
 MOST_PEOPLE = 100_000
-EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
 
 
 def date_messages(what: str) -> dict[str, str]:
@@ -41,14 +43,12 @@ def choice_messages(what: str) -> dict[str, str]:
 
 
 class ThisCenturyDateField(forms.DateField):
-    """A date from 2000 to 2099: a mistyped year is far likelier than a cohort in 2150."""
+    """A date in the years a timetable works in (programmes.timetable)."""
 
     def validate(self, value: datetime.date | None) -> None:
         super().validate(value)
-        if value is not None and not (EARLIEST <= value <= LATEST):
-            raise forms.ValidationError(
-                "Enter a date from 2000 to 2099. Check the year.", code="out_of_range"
-            )
+        if value is not None and not in_timetable_years(value):
+            raise forms.ValidationError(OUT_OF_YEARS, code="out_of_range")
 
 
 class DeliveryPartnerForm(forms.Form):
@@ -62,7 +62,7 @@ class DeliveryPartnerForm(forms.Form):
 
 def _cohort_label(cohort: Cohort) -> str:
     count = getattr(cohort, "session_count", None)
-    sessions = "" if count is None else f", {count} session{'s' if count != 1 else ''}"
+    sessions = "" if count is None else f", {plural(count, 'session')}"
     return f"{cohort.code} (starts {cohort.start_date:%-d %B %Y}{sessions})"
 
 
@@ -220,17 +220,17 @@ class SessionForm(forms.Form):
     occurrences = forms.IntegerField(
         label="How many sessions",
         min_value=1,
-        max_value=52,
+        max_value=MAX_SERIES_OCCURRENCES,
         initial=1,
         help_text="1 for a single session. More to schedule a series at the same time on the same weekday.",
-        error_messages=number_messages("how many sessions to schedule", 1, 52),
+        error_messages=number_messages("how many sessions to schedule", 1, MAX_SERIES_OCCURRENCES),
     )
     every_weeks = forms.IntegerField(
         label="For a series: every how many weeks",
         min_value=1,
-        max_value=8,
+        max_value=MAX_WEEKS_APART,
         initial=1,
-        error_messages=number_messages("how many weeks apart the sessions are", 1, 8),
+        error_messages=number_messages("how many weeks apart the sessions are", 1, MAX_WEEKS_APART),
     )
     group = forms.ModelChoiceField(
         label="Delivery group (optional)",

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.forms import add_domain_error
+from npqel.words import plural
 from programmes import selectors, services
 from programmes.forms.delivery import (
     CohortForm,
@@ -22,11 +23,7 @@ from programmes.forms.delivery import (
     SessionForm,
 )
 from programmes.models import Cohort, Session
-from programmes.timetable import local_datetime, week_start
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+from programmes.timetable import in_timetable_years, local_datetime, week_start
 
 
 @login_required
@@ -65,7 +62,7 @@ def cohort_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             copied = form.cleaned_data["copy_timetable_from"]
             note = (
-                f" {_plural(cohort.sessions.count(), 'session')} copied from {copied.code}." if copied else ""
+                f" {plural(cohort.sessions.count(), 'session')} copied from {copied.code}." if copied else ""
             )
             messages.success(request, f"Cohort {cohort.code} opened.{note}")
             return redirect("cohort_detail", pk=cohort.pk)
@@ -140,7 +137,7 @@ def cohort_copy_timetable(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("source", error.message)
         else:
             messages.success(
-                request, f"{_plural(len(copies), 'session')} copied from {form.cleaned_data['source'].code}."
+                request, f"{plural(len(copies), 'session')} copied from {form.cleaned_data['source'].code}."
             )
             return redirect("cohort_timetable", pk=cohort.pk)
     return render(request, "programmes/delivery/cohort_copy.html", {"form": form, "cohort": cohort})
@@ -153,7 +150,7 @@ def _week_to_show(request: HttpRequest, cohort: Cohort) -> datetime.date:
         day = datetime.date.fromisoformat(asked)
     except ValueError:
         day = None
-    if day is not None and 2000 <= day.year <= 2099:  # far-off years cannot be a week of any cohort
+    if day is not None and in_timetable_years(day):
         return week_start(day)
     today = timezone.localdate()
     if cohort.start_date <= today <= cohort.end_date:
@@ -261,7 +258,7 @@ def session_create(request: HttpRequest, pk: int) -> HttpResponse:
             first = sessions[0]
             messages.success(
                 request,
-                f"{_plural(len(sessions), 'session')} scheduled, "
+                f"{plural(len(sessions), 'session')} scheduled, "
                 f"starting {timezone.localtime(first.starts_at):%A %-d %B %Y at %H:%M}.",
             )
             week = week_start(timezone.localdate(first.starts_at))

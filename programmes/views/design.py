@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.forms import add_domain_error
+from npqel.words import plural
 from programmes import selectors, services
 from programmes.forms.design import (
     BehaviourForm,
@@ -55,10 +56,6 @@ VIA_MODULE = "module__course__programme__provider"
 # Words for the rules ----------------------------------------------------------------------------------
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def pounds(amount: Decimal) -> str:
     """£4,800 for whole pounds, £1,999.50 otherwise."""
     return f"£{amount:,.0f}" if amount == amount.to_integral_value() else f"£{amount:,.2f}"
@@ -75,9 +72,9 @@ def engagement_text(programme: Programme) -> str:
 
 def deadline_text(programme: Programme) -> str:
     """e.g. "18 months; 24 months for participants starting on or after 1 July 2018"."""
-    parts = [_plural(programme.deadline_months, "month")]
+    parts = [plural(programme.deadline_months, "month")]
     parts += [
-        f"{_plural(extension.months, 'month')} for participants starting on or after {extension.applies_from:%-d %B %Y}"
+        f"{plural(extension.months, 'month')} for participants starting on or after {extension.applies_from:%-d %B %Y}"
         for extension in sorted(programme.extensions.all(), key=lambda e: e.applies_from)
     ]
     return "; ".join(parts)
@@ -92,7 +89,7 @@ def fee_text(fee: FeeOption) -> str:
     plan = [
         f"{pounds(part.amount)} at the start"
         if part.months_after_start == 0
-        else f"{pounds(part.amount)} after {_plural(part.months_after_start, 'month')}"
+        else f"{pounds(part.amount)} after {plural(part.months_after_start, 'month')}"
         for part in sorted(fee.instalments.all(), key=lambda i: i.months_after_start)
     ]
     return f"{text}: {', '.join(plan)}" if plan else text
@@ -227,7 +224,7 @@ def extension_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Deadline added: {_plural(extension.months, 'month')} for participants starting on or after "
+                f"Deadline added: {plural(extension.months, 'month')} for participants starting on or after "
                 f"{extension.applies_from:%-d %B %Y}.",
             )
             return redirect(_rules_url(programme.pk, "deadlines"))
