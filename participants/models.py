@@ -37,6 +37,7 @@ class School(models.Model):
         "In the top 50% for pupil premium (PP50)", null=True, blank=True
     )
     performance_band = models.CharField(max_length=8, choices=PerformanceBand.choices, default="", blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["name"]
@@ -115,6 +116,7 @@ class Participant(models.Model):
     sex = models.CharField(max_length=16, choices=Sex.choices, default="", blank=True)
     disability = models.CharField(max_length=16, choices=Disability.choices, default="", blank=True)
     age_band = models.CharField(max_length=16, choices=AgeBand.choices, default="", blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     def __str__(self) -> str:
         return str(self.user)
@@ -263,3 +265,36 @@ class EnrolmentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment}: {self.from_status or 'new'} → {self.to_status} on {self.effective_on}"
+
+
+class EnrolmentImport(models.Model):
+    """An uploaded spreadsheet of enrolments, kept from its preview until the admin confirms it, so what is
+    imported is exactly the file they saw previewed. Importing re-checks it against the records as they are
+    then, all or nothing."""
+
+    class Status(models.TextChoices):
+        REJECTED = "rejected", "Has mistakes to fix"
+        READY = "ready", "Checked, waiting for you to confirm"
+        IMPORTED = "imported", "Imported"
+
+    provider = models.ForeignKey("programmes.Provider", on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    create_cohorts = models.BooleanField(default=False)
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices)
+    # The preview (what will be created and updated) or the mistakes, as shown to the admin.
+    report = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
