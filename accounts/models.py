@@ -64,6 +64,8 @@ class Invitation(models.Model):
         ASSESSOR = "assessor", "Assessor"
         MODERATOR = "moderator", "Moderator"
         PLATFORM_STAFF = "platform_staff", "Platform staff"
+        # Sent to people already enrolled (e.g. by an import) so they can set a password; grants nothing new.
+        PARTICIPANT = "participant", "Participant"
 
     email = models.EmailField()
     full_name = models.CharField(max_length=200, blank=True)

@@ -19,6 +19,7 @@ from npqel import access
 from npqel.access import Action
 from npqel.errors import DomainError
 from npqel.jobs import enqueue
+from participants.models import Enrolment
 from programmes.models import Provider, StaffMembership
 
 INVITATION_SALT = "npqel.invitation"
@@ -52,7 +53,20 @@ def invitation_create(
                 "You can only invite people to a provider whose people you manage.", field="provider"
             )
     existing = User.objects.filter(email__iexact=email).first()
-    if existing and _holds_role(existing, role, provider):
+    if role == Invitation.Role.PARTICIPANT:
+        # Participants join by being enrolled; their invitation only lets them set a password.
+        if (
+            existing is None
+            or not Enrolment.objects.filter(participant__user=existing, provider=provider).exists()
+        ):
+            raise DomainError(
+                f"{email} has no place at this provider. Enrol them on a cohort first (for example by importing "
+                "a spreadsheet), then send their invitation.",
+                field="email",
+            )
+        if existing.has_usable_password():
+            raise DomainError(f"{email} has already set up their account.", field="email")
+    elif existing and _holds_role(existing, role, provider):
         raise DomainError(f"{email} already has this role.", field="email")
     pending = Invitation.objects.filter(
         email=email,
@@ -130,6 +144,18 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
+def invitation_needs_password(invitation: Invitation) -> bool:
+    """Whether accepting sets a password: no account yet, or one made without a password (by an import)."""
+    user = User.objects.filter(email__iexact=invitation.email).first()
+    return user is None or not user.has_usable_password()
+
+
+def invitation_name(invitation: Invitation) -> str:
+    """The name to suggest on the joining form: the invitation's, else the one already on record."""
+    user = User.objects.filter(email__iexact=invitation.email).only("full_name").first()
+    return invitation.full_name or (user.full_name if user else "")
+
+
 @transaction.atomic
 def invitation_accept(
     *, token: str, password: str | None, full_name: str = "", signed_in: User | None = None
@@ -143,10 +169,14 @@ def invitation_accept(
             "This invitation has already been used. Sign in with your email address and password."
         )
     user = User.objects.filter(email__iexact=invitation.email).first()
-    if user is None:
+    if user is None or not user.has_usable_password():
+        # A new person, or one created without a password (e.g. enrolled by an import): the link proves
+        # they own the address, so they set their password here.
         if not password:
             raise DomainError("Choose a password.", field="password")
-        user = User(email=invitation.email, full_name=(full_name or invitation.full_name).strip())
+        if user is None:
+            user = User(email=invitation.email)
+        user.full_name = (full_name or user.full_name or invitation.full_name).strip()
         try:
             validate_password(password, user)
         except ValidationError as exc:
@@ -218,6 +248,8 @@ def _grant_role(user: User, role: str, provider: Provider | None) -> None:
     elif role == Invitation.Role.MODERATOR:
         user.is_moderator = True
         user.save(update_fields=["is_moderator"])
+    elif role == Invitation.Role.PARTICIPANT:
+        return  # their enrolment is their role
     else:
         StaffMembership.objects.get_or_create(user=user, provider=provider, role=role)
 

@@ -103,11 +103,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = services.invitation_from_token(token)
     except DomainError as error:
         return render(request, "accounts/invitation_problem.html", {"problem": error.message}, status=410)
-    has_account = services.User.objects.filter(email__iexact=invitation.email).exists()
+    has_account = not services.invitation_needs_password(invitation)
     form = (
         None
         if has_account
-        else AcceptInvitationForm(request.POST or None, initial={"full_name": invitation.full_name})
+        else AcceptInvitationForm(
+            request.POST or None, initial={"full_name": services.invitation_name(invitation)}
+        )
     )
     if request.method == "POST" and (form is None or form.is_valid()):
         try:

@@ -3,7 +3,8 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import InvitationViewSet, MeView
 from npqel.api import not_found
-from participants.api import EnrolmentViewSet
+from participants.api import EnrolmentViewSet, ParticipantViewSet, SchoolViewSet
+from participants.api_imports import ImportViewSet
 from programmes.api import (
     CohortViewSet,
     ComponentViewSet,
@@ -22,6 +23,9 @@ router.register("cohorts", CohortViewSet, basename="cohort")
 router.register("groups", GroupViewSet, basename="group")
 router.register("sessions", SessionViewSet, basename="session")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
+router.register("participants", ParticipantViewSet, basename="participant")
+router.register("schools", SchoolViewSet, basename="school")
+router.register("imports", ImportViewSet, basename="import")
 router.register("invitations", InvitationViewSet, basename="invitation")
 
 urlpatterns = [
@@ -29,5 +33,6 @@ urlpatterns = [
     path("", include(router.urls)),
     # Last: a path no route above matches (e.g. an id with a dot in it) gets the API's JSON 404. Only paths
     # ending in "/", so that CommonMiddleware still redirects "cohorts/5" to "cohorts/5/".
-    re_path(r"^(?:.*/)?$", not_found, name="not_found"),
+    # [\s\S], not ".": a path with a newline in it (%0A) is caught too, not answered with the HTML 404 page.
+    re_path(r"^(?:[\s\S]*/)?$", not_found, name="not_found"),
 ]

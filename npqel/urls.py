@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from accounts import views as account_views
 from npqel import views
 from npqel.health import health
+from participants.urls import import_urls, roster_urls
 from programmes import calendar
 from programmes.views import delivery, design, providers
 
@@ -86,6 +87,8 @@ urlpatterns = [
     *design_urls,
     *delivery_urls,
     *calendar_urls,
+    *roster_urls,
+    *import_urls,
     path("api/v1/", include(("npqel.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),

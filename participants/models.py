@@ -267,6 +267,30 @@ class EnrolmentChange(models.Model):
         return f"{self.enrolment}: {self.from_status or 'new'} → {self.to_status} on {self.effective_on}"
 
 
+class EarlierRecord(models.Model):
+    """What a provider's earlier system recorded about a place, brought in by a migration import: when the
+    participant presented for final assessment, whether their script was moderated and the moderator
+    agreed, and their feedback rating. Kept so DfE's metrics can be published for cohorts run before the
+    platform; places run here get the same facts from submissions, moderation and feedback instead."""
+
+    enrolment = models.OneToOneField(Enrolment, on_delete=models.CASCADE, related_name="earlier_record")
+    presented_on = models.DateField(null=True, blank=True)
+    moderated = models.BooleanField(null=True, blank=True)
+    moderator_agreed = models.BooleanField(null=True, blank=True)
+    feedback_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(feedback_rating__isnull=True) | models.Q(feedback_rating__lte=10),
+                name="earlier_record_rating_0_to_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Earlier record of {self.enrolment}"
+
+
 class EnrolmentImport(models.Model):
     """An uploaded spreadsheet of enrolments, kept from its preview until the admin confirms it, so what is
     imported is exactly the file they saw previewed. Importing re-checks it against the records as they are

@@ -1,10 +1,30 @@
 """Every read of participants and enrolments, scoped by npqel/access.py."""
 
-from django.db.models import Q, QuerySet
-from django.shortcuts import get_object_or_404
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from npqel.access import Action, access_for, provider_q
-from participants.models import Enrolment
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import User
+from npqel.access import Action, access_for, provider_q, require_page
+from npqel.queries import count_of
+from participants.models import Enrolment, EnrolmentChange, EnrolmentImport, Participant, School
+from participants.services import Deadline, deadline_for
+from participants.standing import LIVE_STATUSES, at_risk_reasons
+from programmes.models import (
+    Cohort,
+    Component,
+    DeliveryGroup,
+    FeeOption,
+    PlacementOption,
+    Session,
+    StaffMembership,
+    Task,
+)
+from programmes.selectors import calendar_sessions, cohort_get
 
 
 def enrolment_list(*, user: object) -> QuerySet[Enrolment]:
@@ -25,6 +45,292 @@ def enrolment_get(*, user: object, pk: int) -> Enrolment:
     return get_object_or_404(enrolment_list(user=user), pk=pk)
 
 
+def enrolment_list_with_deadlines(*, user: object) -> QuerySet[Enrolment]:
+    """enrolment_list with what each row's fields and deadline read (coach; status changes and the
+    programme's deadline policies, prefetched), for the API."""
+    return (
+        enrolment_list(user=user)
+        .select_related("coach")
+        .prefetch_related("changes", "cohort__programme__extensions")
+    )
+
+
+def enrolment_get_with_deadline(*, user: object, pk: int) -> Enrolment:
+    return get_object_or_404(enrolment_list_with_deadlines(user=user), pk=pk)
+
+
+def enrolment_change_list(*, enrolment: Enrolment) -> QuerySet[EnrolmentChange]:
+    """The status history of an enrolment the caller has already been allowed to see, oldest first."""
+    return (
+        EnrolmentChange.objects.filter(enrolment=enrolment)
+        .select_related("changed_by")
+        .order_by("effective_on", "recorded_at", "pk")
+    )
+
+
+def participant_list(*, user: object) -> QuerySet[Participant]:
+    """Participants with an enrolment at a provider where the user may see enrolments, plus the user's own
+    record. Each is annotated with `equality_visible`: whether the user may see that participant's equality
+    data (ethnicity, sex, disability, age band), i.e. holds VIEW_EQUALITY_DATA at one of their providers."""
+    enrolled = Enrolment.objects.filter(participant=OuterRef("pk"))
+    scope = Q(Exists(enrolled.filter(provider_q(user, Action.VIEW_ENROLMENTS))))
+    if access_for(user).enrolled_provider_ids:
+        scope |= Q(user=user)
+    return (
+        Participant.objects.filter(scope)
+        .annotate(equality_visible=Exists(enrolled.filter(provider_q(user, Action.VIEW_EQUALITY_DATA))))
+        .select_related("user", "school")
+        .order_by("pk")
+    )
+
+
+def participant_get(*, user: object, pk: int) -> Participant:
+    return get_object_or_404(participant_list(user=user), pk=pk)
+
+
+def school_list(*, user: object) -> QuerySet[School]:
+    """Schools are public reference data (DfE's Get Information About Schools), not any provider's: everyone
+    who may see enrolments somewhere (provider admins, platform staff) reads them all; nobody else any."""
+    if not access_for(user).anywhere(Action.VIEW_ENROLMENTS):
+        return School.objects.none()
+    return School.objects.order_by("pk")
+
+
+def school_get(*, user: object, urn: str) -> School:
+    return get_object_or_404(school_list(user=user), urn=urn)
+
+
 def own_enrolments(*, user: object) -> QuerySet[Enrolment]:
     """The signed-in participant's own enrolments, for their home page."""
     return enrolment_list(user=user).filter(participant__user=user).order_by("cohort__start_date", "pk")
+
+
+def own_enrolment_details(*, user: object) -> QuerySet[Enrolment]:
+    """The signed-in participant's own enrolments with what their home page shows: group, coach, fee and
+    instalments, placement, status history and the programme's deadline policies."""
+    return (
+        own_enrolments(user=user)
+        .select_related("group", "coach", "fee_option", "placement_option")
+        .prefetch_related("changes", "cohort__programme__extensions", "fee_option__instalments")
+    )
+
+
+def own_components(*, user: object) -> QuerySet[Component]:
+    """The components of the programmes the signed-in participant is enrolled on, in programme order, each
+    with its number of core tasks (online courses)."""
+    programmes = own_enrolments(user=user).order_by().values("cohort__programme")
+    core_tasks = Task.objects.filter(module__course=OuterRef("pk"), core=True)
+    return (
+        Component.objects.filter(programme__in=programmes)
+        .annotate(core_task_count=count_of(core_tasks, group_by="module__course"))
+        .order_by("programme_id", "position", "pk")
+    )
+
+
+def own_sessions(*, user: object, enrolments: Iterable[Enrolment]) -> QuerySet[Session]:
+    """The sessions of these (own) enrolments: their cohort's, and their own group's where a session belongs
+    to a group. Read through calendar_sessions, so only places accepted, active or deferred get a timetable."""
+    mine = Q()
+    for enrolment in enrolments:
+        theirs = Q(group__isnull=True)
+        if enrolment.group_id is not None:
+            theirs |= Q(group=enrolment.group_id)
+        mine |= Q(cohort=enrolment.cohort_id) & theirs
+    if not mine:
+        return Session.objects.none()
+    return calendar_sessions(user=user).filter(mine)
+
+
+# The cohort roster and a participant's record (provider admins' pages) --------------------------------
+
+ROSTER_SORTS = ("name", "status", "deadline", "school")
+# Filter values standing for "none": a funding route not known yet, no delivery group.
+NOT_KNOWN = "not_known"
+NO_GROUP = "none"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A place with its deadline and whether (and why) it is at risk, as of `today`."""
+
+    enrolment: Enrolment
+    deadline: Deadline
+    risks: list[str]
+    today: datetime.date
+
+    @property
+    def live(self) -> bool:
+        """Not withdrawn, passed or failed: the deadline still matters."""
+        return self.enrolment.status in LIVE_STATUSES
+
+    @property
+    def days_left(self) -> int | None:
+        return self.deadline.days_left(self.today) if self.live else None
+
+
+def standing_of(enrolment: Enrolment, *, today: datetime.date) -> Standing:
+    """Reads the enrolment's prefetched `changes` and `cohort.programme.extensions`."""
+    changes = list(enrolment.changes.all())
+    deadline = deadline_for(enrolment, changes, today=today)
+    risks = at_risk_reasons(enrolment, deadline=deadline, changes=changes, today=today)
+    return Standing(enrolment=enrolment, deadline=deadline, risks=risks, today=today)
+
+
+@dataclass(frozen=True)
+class Roster:
+    cohort: Cohort
+    rows: list[Standing]
+    total: int  # places on the cohort, before any filter
+
+
+def roster_cohort(*, user: object, pk: int) -> Cohort:
+    """A cohort whose roster the user may see: 403 for a role that never sees enrolments, 404 for another
+    provider's cohort (or a missing one)."""
+    return cohort_get(user=user, pk=pk, action=Action.VIEW_ENROLMENTS)
+
+
+def cohort_groups(*, cohort: Cohort) -> QuerySet[DeliveryGroup]:
+    """A cohort's delivery groups (the cohort already scoped by the caller), for choice lists."""
+    return DeliveryGroup.objects.filter(cohort=cohort).order_by("name", "pk")
+
+
+def _name(row: Standing) -> tuple[str, int]:
+    return (row.enrolment.participant.user.display_name.casefold(), row.enrolment.pk)
+
+
+def _sorted(rows: list[Standing], sort: str, descending: bool) -> list[Standing]:
+    """Sorted by `sort`, people with the same value in name order. Places without the value (ended places
+    for a deadline, no school) come last whichever way the rest go."""
+    rows = sorted(rows, key=_name)
+    if sort == "name":
+        return rows[::-1] if descending else rows
+    if sort == "status":
+        order = {status: n for n, status in enumerate(Enrolment.Status.values)}
+        rows.sort(key=lambda row: order[row.enrolment.status], reverse=descending)
+    elif sort == "deadline":
+        rows.sort(key=lambda row: row.deadline.date, reverse=descending)
+        rows.sort(key=lambda row: not row.live)
+    elif sort == "school":
+        school = lambda row: row.enrolment.participant.school  # noqa: E731
+        rows.sort(key=lambda row: school(row).name.casefold() if school(row) else "", reverse=descending)
+        rows.sort(key=lambda row: school(row) is None)
+    return rows
+
+
+def roster(
+    *,
+    user: object,
+    cohort: Cohort,
+    status: str = "",
+    group: str = "",
+    funding_route: str = "",
+    at_risk: bool = False,
+    sort: str = "name",
+    descending: bool = False,
+    today: datetime.date | None = None,
+) -> Roster:
+    """The places on a cohort (from roster_cohort) that the user may see, filtered and sorted, each with its
+    deadline and at-risk reasons. `group` is a group's id or NO_GROUP; `funding_route` a route or NOT_KNOWN;
+    `sort` one of ROSTER_SORTS. The same number of queries for 10 places as for 200."""
+    today = today or timezone.localdate()
+    places = Enrolment.objects.filter(provider_q(user, Action.VIEW_ENROLMENTS), cohort=cohort)
+    total = places.count()
+    if status:
+        places = places.filter(status=status)
+    if group == NO_GROUP:
+        places = places.filter(group__isnull=True)
+    elif group:
+        places = places.filter(group_id=int(group))
+    if funding_route:
+        places = places.filter(funding_route="" if funding_route == NOT_KNOWN else funding_route)
+    places = places.select_related(
+        "participant__user", "participant__school", "group", "coach", "cohort__programme"
+    ).prefetch_related("changes", "cohort__programme__extensions")
+    rows = [standing_of(enrolment, today=today) for enrolment in places]
+    if at_risk:
+        rows = [row for row in rows if row.risks]
+    return Roster(cohort=cohort, rows=_sorted(rows, sort, descending), total=total)
+
+
+def enrolment_record(*, user: object, pk: int) -> Enrolment:
+    """One place with everything its record page shows (school, group, coach, fee, placement, the history
+    with who recorded each change, the programme's deadline policies): 403 for a role that never sees
+    enrolments, 404 for another provider's place."""
+    require_page(user, Action.VIEW_ENROLMENTS)
+    history = EnrolmentChange.objects.select_related("changed_by").order_by(
+        "effective_on", "recorded_at", "pk"
+    )
+    places = (
+        Enrolment.objects.filter(provider_q(user, Action.VIEW_ENROLMENTS))
+        .select_related(
+            "participant__user",
+            "participant__school",
+            "cohort__programme__provider",
+            "group",
+            "coach",
+            "fee_option",
+            "placement_option",
+        )
+        .prefetch_related(Prefetch("changes", queryset=history), "cohort__programme__extensions")
+    )
+    return get_object_or_404(places, pk=pk)
+
+
+def enrolment_for_change(*, user: object, pk: int) -> Enrolment:
+    """A place the user may change (defer, resume, withdraw, transfer, regroup): 403 for a role that never
+    may (platform staff only look), 404 for another provider's place."""
+    require_page(user, Action.MANAGE_ENROLMENTS)
+    places = Enrolment.objects.filter(provider_q(user, Action.MANAGE_ENROLMENTS)).select_related(
+        "participant__user", "cohort__programme", "group", "coach"
+    )
+    return get_object_or_404(places, pk=pk)
+
+
+def funding_choices(*, enrolment: Enrolment) -> tuple[QuerySet[FeeOption], QuerySet[PlacementOption]]:
+    """The fee options and placement options of the place's programme, to choose from."""
+    programme_id = enrolment.cohort.programme_id
+    return (
+        FeeOption.objects.filter(programme_id=programme_id).prefetch_related("instalments").order_by("name"),
+        PlacementOption.objects.filter(programme_id=programme_id).order_by("name"),
+    )
+
+
+def transfer_cohorts(*, enrolment: Enrolment) -> QuerySet[Cohort]:
+    """The other cohorts of the place's provider, newest first: where it may move to."""
+    return (
+        Cohort.objects.filter(programme__provider_id=enrolment.provider_id)
+        .exclude(pk=enrolment.cohort_id)
+        .select_related("programme")
+        .order_by("-start_date", "code", "pk")
+    )
+
+
+def coach_list(*, provider_id: int) -> QuerySet[User]:
+    """People holding the coach role at a provider, for choosing a participant's coach."""
+    return (
+        User.objects.filter(
+            memberships__provider_id=provider_id, memberships__role=StaffMembership.Role.COACH
+        )
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def import_list(*, user: object, provider_id: int | None = None) -> QuerySet[EnrolmentImport]:
+    """Uploaded spreadsheets the user may see (optionally of one provider), newest first, without their
+    contents."""
+    imports = EnrolmentImport.objects.filter(provider_q(user, Action.VIEW_ENROLMENTS))
+    if provider_id is not None:
+        imports = imports.filter(provider_id=provider_id)
+    return imports.select_related("provider", "uploaded_by", "programme").defer("content")
+
+
+def import_get(*, user: object, pk: int, action: Action = Action.VIEW_ENROLMENTS) -> EnrolmentImport:
+    """One uploaded spreadsheet with its preview or mistakes; another provider's answers 404."""
+    require_page(user, action)
+    return get_object_or_404(
+        EnrolmentImport.objects.filter(provider_q(user, action)).select_related(
+            "provider", "uploaded_by", "programme"
+        ),
+        pk=pk,
+    )

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
-from participants.models import Enrolment, EnrolmentChange
-from programmes.models import Cohort
+from participants.models import Enrolment, EnrolmentChange, Participant
+from programmes.models import Cohort, DeliveryGroup, FeeOption, PlacementOption, StaffMembership
 from programmes.timetable import add_months
 
 Status = Enrolment.Status
@@ -95,7 +96,12 @@ def _change(
         raise DomainError(
             "Enter today's date or an earlier one: a change is recorded once it has happened.", field="on"
         )
-    last = enrolment.changes.order_by("-effective_on", "-recorded_at").first()
+    # Only status changes: a group or coach changed today must not stop an earlier deferral being recorded.
+    last = (
+        enrolment.changes.exclude(from_status=F("to_status"))
+        .order_by("-effective_on", "-recorded_at")
+        .first()
+    )
     if last is not None and on < last.effective_on:
         raise DomainError(
             f"Enter a date on or after {last.effective_on:%-d %B %Y}, when their place last changed "
@@ -206,6 +212,10 @@ def enrolment_transfer(
         )
     if Enrolment.objects.filter(participant_id=enrolment.participant_id, cohort=to_cohort).exists():
         raise DomainError("They already have a place on that cohort.", field="to_cohort")
+    if on is not None and on > timezone.localdate():
+        raise DomainError(
+            "Enter today's date or an earlier one: a change is recorded once it has happened.", field="on"
+        )
     old = enrolment.cohort
     EnrolmentChange.objects.create(
         enrolment=enrolment,
@@ -219,6 +229,183 @@ def enrolment_transfer(
     enrolment.group = None
     enrolment.save(update_fields=["cohort", "group", "updated_at"])
     return enrolment
+
+
+def _locked_for_change(by: User, enrolment: Enrolment, what: str) -> Enrolment:
+    """The enrolment, locked, if its place can still change (not withdrawn, passed or failed)."""
+    _authorise(by, enrolment.provider_id)
+    locked = (
+        # Lock the enrolment row only: its group and coach are outer joins, which PostgreSQL cannot lock.
+        Enrolment.objects.select_for_update(of=("self",))
+        .select_related("participant__user", "group", "coach")
+        .get(pk=enrolment.pk)
+    )
+    if not TRANSITIONS[locked.status]:
+        raise DomainError(
+            f"{locked.participant.user.display_name} is {locked.get_status_display().lower()}, so their "
+            f"{what} cannot change. " + REFUSAL_HINTS[locked.status],
+            field="status",
+        )
+    return locked
+
+
+def _record_same_status(*, by: User, enrolment: Enrolment, note: str) -> EnrolmentChange:
+    # from == to: a change to the place, not its status, kept in the same history as the status changes.
+    return EnrolmentChange.objects.create(
+        enrolment=enrolment,
+        from_status=enrolment.status,
+        to_status=enrolment.status,
+        effective_on=timezone.localdate(),
+        note=note,
+        changed_by=by,
+    )
+
+
+@transaction.atomic
+def enrolment_change_group(*, by: User, enrolment: Enrolment, group: DeliveryGroup | None) -> EnrolmentChange:
+    """Put a participant in one of their cohort's delivery groups, or in none. Recorded in their history."""
+    given = enrolment
+    enrolment = _locked_for_change(by, enrolment, "group")
+    if group is not None and group.cohort_id != enrolment.cohort_id:
+        raise DomainError("Choose one of this cohort's delivery groups.", field="group")
+    if (group.pk if group else None) == enrolment.group_id:
+        where = f"in group {group.name}" if group else "in no group"
+        raise DomainError(f"They are already {where}. Choose another.", field="group")
+    old = enrolment.group.name if enrolment.group else "no group"
+    change = _record_same_status(
+        by=by, enrolment=enrolment, note=f"Group changed from {old} to {group.name if group else 'no group'}."
+    )
+    enrolment.group = group
+    enrolment.save(update_fields=["group", "updated_at"])
+    given.group = group
+    return change
+
+
+@transaction.atomic
+def enrolment_change_coach(*, by: User, enrolment: Enrolment, coach: User | None) -> EnrolmentChange:
+    """Give a participant a coach (someone holding the coach role at the provider), or none. Recorded in
+    their history."""
+    given = enrolment
+    enrolment = _locked_for_change(by, enrolment, "coach")
+    coaches_here = StaffMembership.objects.filter(
+        provider_id=enrolment.provider_id, role=StaffMembership.Role.COACH
+    )
+    if coach is not None and not coaches_here.filter(user=coach).exists():
+        raise DomainError(
+            f"{coach.display_name} is not a coach at this provider. Choose a coach from the list.",
+            field="coach",
+        )
+    if (coach.pk if coach else None) == enrolment.coach_id:
+        who = f"{coach.display_name} as their coach" if coach else "no coach"
+        raise DomainError(f"They already have {who}. Choose another.", field="coach")
+    old = enrolment.coach.display_name if enrolment.coach else "no coach"
+    change = _record_same_status(
+        by=by,
+        enrolment=enrolment,
+        note=f"Coach changed from {old} to {coach.display_name if coach else 'no coach'}.",
+    )
+    enrolment.coach = coach
+    enrolment.save(update_fields=["coach", "updated_at"])
+    given.coach = coach
+    return change
+
+
+@transaction.atomic
+def enrolment_change_funding(
+    *,
+    by: User,
+    enrolment: Enrolment,
+    funding_route: str,
+    fee_option: FeeOption | None,
+    placement_option: PlacementOption | None,
+) -> EnrolmentChange:
+    """Record who pays and how: the funding route, the fee option (and so its instalments; e.g. with or
+    without coaching) and the placement choice, each from the place's programme. Recorded in their history.
+    Allowed whatever the status: an ended place's fees still need settling."""
+    _authorise(by, enrolment.provider_id)
+    given = enrolment
+    enrolment = (
+        Enrolment.objects.select_for_update(of=("self",))
+        .select_related("cohort", "fee_option", "placement_option")
+        .get(pk=enrolment.pk)
+    )
+    if funding_route not in Enrolment.FundingRoute.values:
+        raise DomainError("Choose how the place is funded from the list.", field="funding_route")
+    programme_id = enrolment.cohort.programme_id
+    if fee_option is not None and fee_option.programme_id != programme_id:
+        raise DomainError("Choose one of this programme's fee options.", field="fee_option")
+    if placement_option is not None and placement_option.programme_id != programme_id:
+        raise DomainError("Choose one of this programme's placement options.", field="placement_option")
+    changes = []
+    if funding_route != enrolment.funding_route:
+        old = Enrolment.FundingRoute(enrolment.funding_route).label
+        changes.append(f"funding {old} → {Enrolment.FundingRoute(funding_route).label}")
+    if (fee_option.pk if fee_option else None) != enrolment.fee_option_id:
+        old = enrolment.fee_option.name if enrolment.fee_option else "none"
+        changes.append(f"fee option {old} → {fee_option.name if fee_option else 'none'}")
+    if (placement_option.pk if placement_option else None) != enrolment.placement_option_id:
+        old = enrolment.placement_option.name if enrolment.placement_option else "none"
+        changes.append(f"placement {old} → {placement_option.name if placement_option else 'none'}")
+    if not changes:
+        raise DomainError("Nothing has changed. Choose a different funding route, fee option or placement.")
+    change = _record_same_status(by=by, enrolment=enrolment, note="Changed " + "; ".join(changes) + ".")
+    enrolment.funding_route = funding_route
+    enrolment.fee_option = fee_option
+    enrolment.placement_option = placement_option
+    enrolment.save(update_fields=["funding_route", "fee_option", "placement_option", "updated_at"])
+    given.funding_route, given.fee_option, given.placement_option = (
+        funding_route,
+        fee_option,
+        placement_option,
+    )
+    return change
+
+
+# Imports (participants/imports.py brings a spreadsheet in through these) --------------------------------
+
+
+@transaction.atomic
+def enrolment_import_create(
+    *,
+    by: User | None,
+    participant: Participant,
+    cohort: Cohort,
+    external_id: str,
+    start_date: datetime.date | None = None,
+    funding_route: str = "",
+) -> Enrolment:
+    """A place brought in by an import: accepted (the provider has offered it), marked as imported, with
+    its first history row. `by=None` is the command line."""
+    provider_id = cohort.programme.provider_id
+    _authorise(by, provider_id)
+    enrolment = Enrolment.objects.create(
+        participant=participant,
+        cohort=cohort,
+        provider_id=provider_id,
+        status=Status.ACCEPTED,
+        start_date=start_date,
+        funding_route=funding_route,
+        external_id=external_id,
+        imported=True,
+    )
+    EnrolmentChange.objects.create(
+        enrolment=enrolment,
+        from_status="",
+        to_status=Status.ACCEPTED,
+        effective_on=min(enrolment.started_on, timezone.localdate()),
+        changed_by=by,
+        imported=True,
+    )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_import_change(
+    *, by: User | None, enrolment: Enrolment, to: str, on: datetime.date, reason: str = "", note: str = ""
+) -> EnrolmentChange:
+    """A status change from an import's history columns: the same lifecycle rules as a live change, marked
+    as imported."""
+    return _change(by=by, enrolment=enrolment, to=to, on=on, reason=reason, note=note, imported=True)
 
 
 # Deadlines ------------------------------------------------------------------------------------------

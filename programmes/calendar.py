@@ -111,8 +111,9 @@ def calendar_feed(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_safe
 def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    """One session as an .ics file to open in (or import into) a calendar app."""
-    session = selectors.session_get(user=request.user, pk=pk)
+    """One session as an .ics file to open in (or import into) a calendar app: for staff any session they may
+    see, for a participant the sessions of their own place (linked from their home page)."""
+    session = selectors.session_file_get(user=request.user, pk=pk)
     calendar = _calendar(request, viewer=request.user, sessions=[session], subscription=False)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(session)}"'

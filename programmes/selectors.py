@@ -350,6 +350,25 @@ def calendar_sessions(*, user: object, ends_after: datetime.datetime | None = No
     return _with_session_details(sessions)
 
 
+def session_file_get(*, user: object, pk: int) -> Session:
+    """A session to download as an .ics file: any session of a cohort the user may see, or, for a participant,
+    a session of a place they hold (accepted, active or deferred): their cohort's whole-cohort sessions and
+    their own group's. 403 for a role that has neither; 404 for any other session."""
+    access = access_for(user)
+    if not access.anywhere(Action.VIEW_COHORTS) and not access.enrolled_provider_ids:
+        require_page(user, Action.VIEW_COHORTS)
+    places = Enrolment.objects.filter(
+        participant__user=user,
+        status__in=[Enrolment.Status.ACCEPTED, Enrolment.Status.ACTIVE, Enrolment.Status.DEFERRED],
+    )
+    visible = (
+        Q(cohort__in=_cohorts_where(user, Action.VIEW_COHORTS))
+        | Q(group__isnull=True, cohort__in=places.values("cohort"))
+        | Q(group__in=places.filter(group__isnull=False).values("group"))
+    )
+    return get_object_or_404(_with_session_details(Session.objects.filter(visible)), pk=pk)
+
+
 def calendar_feed_for_key(*, key: str) -> CalendarFeed:
     """The feed a private calendar address points at; 404 for an unknown or revoked address."""
     return get_object_or_404(

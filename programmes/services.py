@@ -54,8 +54,9 @@ MAX_WEEKS_APART = 8
 FEED_USE_PRECISION = datetime.timedelta(minutes=15)
 
 
-def _authorise(by: User, provider_id: int) -> None:
-    if not access_for(by).may(Action.MANAGE_PROGRAMMES, provider_id):
+def _authorise(by: User | None, provider_id: int) -> None:
+    """`by=None` is the system itself (a command-line import run by an operator)."""
+    if by is not None and not access_for(by).may(Action.MANAGE_PROGRAMMES, provider_id):
         raise PermissionDenied(
             "Only a provider admin of this provider can change its programmes and timetable."
         )

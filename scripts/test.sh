@@ -5,4 +5,8 @@ cd "$(dirname "$0")/.."
 scripts/services.sh
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
-exec .venv/bin/pytest "$@"
+# Two processes by default (each on its own test database); `scripts/test.sh -n 0 …` runs in one.
+case " $* " in
+  *" -n "*|*" -n="*|*" --numprocesses"*) exec .venv/bin/pytest "$@" ;;
+  *) exec .venv/bin/pytest -n 2 "$@" ;;
+esac

@@ -118,6 +118,9 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access_for(request.user).may(
                 Action.MANAGE_PROGRAMMES, cohort.programme.provider_id
             ),
+            "can_view_enrolments": access_for(request.user).may(
+                Action.VIEW_ENROLMENTS, cohort.programme.provider_id
+            ),
         },
     )
 

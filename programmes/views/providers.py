@@ -31,6 +31,7 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "cohorts": selectors.cohort_list(user=request.user, provider=provider) if sees_cohorts else None,
             "partners": selectors.delivery_partner_list(provider=provider) if sees_cohorts else None,
             "can_manage_people": access.may(Action.MANAGE_PEOPLE, provider.pk),
+            "can_manage_enrolments": access.may(Action.MANAGE_ENROLMENTS, provider.pk),
             "can_manage_programmes": access.may(Action.MANAGE_PROGRAMMES, provider.pk),
         },
     )

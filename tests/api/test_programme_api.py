@@ -3,11 +3,9 @@ the same selectors and services as the pages."""
 
 import datetime
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 
-from accounts.services import api_token_create
 from npqel.access import Role
 from programmes import services
 from programmes.api import READ_ONLY_ROLE
@@ -35,23 +33,6 @@ NOT_FOUND = {
     }
 }
 MISSING = 987654321
-
-
-@pytest.fixture
-def api(client):
-    """api(user) → get/post/patch/delete of API paths with a fresh key of that user (JSON bodies)."""
-
-    def for_user(user):
-        _, key = api_token_create(user=user, name="Tests")
-        auth = {"HTTP_AUTHORIZATION": f"Token {key}"}
-        return SimpleNamespace(
-            get=lambda path, **params: client.get(path, params, **auth),
-            post=lambda path, data: client.post(path, data, content_type="application/json", **auth),
-            patch=lambda path, data: client.patch(path, data, content_type="application/json", **auth),
-            delete=lambda path: client.delete(path, **auth),
-        )
-
-    return for_user
 
 
 def world_at(provider, tag: str) -> dict:

@@ -46,9 +46,11 @@ def test_participant_signs_in_with_a_password_and_sees_their_programme(page: Pag
 
     assert path_of(page) == "/"
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {participant.display_name}")
-    enrolments = page.get_by_role("table", name="Your enrolments")
-    expect(enrolments).to_contain_text(provider.name)
-    expect(enrolments.get_by_role("row")).to_have_count(2)  # header and their one enrolment
+    # Their one place: the programme as a heading, then where they stand (status, provider, cohort …).
+    place = page.get_by_role("region", name=provider.programmes.get().name)
+    expect(place).to_contain_text("Status")
+    expect(place).to_contain_text(provider.name)
+    expect(place.get_by_role("heading", name="Your deadline")).to_be_visible()
     # On a narrow screen the menu folds behind a button; a participant has no provider pages in it.
     menu = page.get_by_role("button", name="Menu")
     expect(menu).to_have_attribute("aria-expanded", "false")

@@ -15,9 +15,22 @@ from django.urls import reverse
 from accounts import services as account_services
 from npqel.access import Action, Role, access_for
 from tests.isolation.cases import Scoped
+from tests.isolation.cases_api_participants import (
+    PARTICIPANT_API_LISTS,
+    PARTICIPANT_API_SCOPED,
+    PARTICIPANT_API_UNSCOPED,
+)
 from tests.isolation.cases_api_programmes import API_LISTS, API_SCOPED
 from tests.isolation.cases_calendar import CALENDAR_LISTS, CALENDAR_SCOPED, CALENDAR_UNSCOPED
 from tests.isolation.cases_design import DESIGN_LISTS, DESIGN_SCOPED
+from tests.isolation.cases_imports import (
+    API_IMPORT_LISTS,
+    API_IMPORT_SCOPED,
+    IMPORT_LISTS,
+    IMPORT_SCOPED,
+    IMPORT_UNSCOPED,
+)
+from tests.isolation.cases_participants import ROSTER_LISTS, ROSTER_SCOPED
 from tests.isolation.urls import all_routes
 from tests.participants.factories import EnrolmentFactory
 from tests.people import ALL_ROLES, person
@@ -96,8 +109,12 @@ SCOPED: dict[str, Scoped] = {
         Action.MANAGE_PROGRAMMES, lambda o: {"pk": o["session"].pk}, method="post", ok=(302,)
     ),
     **API_SCOPED,
+    **PARTICIPANT_API_SCOPED,
     **DESIGN_SCOPED,
     **CALENDAR_SCOPED,
+    **IMPORT_SCOPED,
+    **API_IMPORT_SCOPED,
+    **ROSTER_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -110,8 +127,12 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     "api:enrolment-list": (Action.VIEW_ENROLMENTS, lambda o: o["enrolment"].participant.user.email),
     "api:invitation-list": (Action.MANAGE_PEOPLE, lambda o: o["invitation"].email),
     **API_LISTS,
+    **PARTICIPANT_API_LISTS,
     **DESIGN_LISTS,
     **CALENDAR_LISTS,
+    **IMPORT_LISTS,
+    **API_IMPORT_LISTS,
+    **ROSTER_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
@@ -128,6 +149,8 @@ UNSCOPED: dict[str, str] = {
     "api_docs": "the API's documentation page",
     "my_sessions": "the signed-in person's own sessions (scoped by selectors.my_sessions; see test_delivery_pages)",
     **CALENDAR_UNSCOPED,
+    **IMPORT_UNSCOPED,
+    **PARTICIPANT_API_UNSCOPED,
 }
 # django-allauth's pages concern only the signed-in (or signing-in) person's own account.
 ALLAUTH_MODULE_PREFIX = "allauth."
@@ -216,6 +239,7 @@ def test_lists_show_own_provider_rows_where_the_role_allows(client, role):
         "api:invitation-list": access.may(Action.MANAGE_PEOPLE, world.own.pk),
         # Only admins see other people's enrolments, even at their own provider.
         "api:enrolment-list": access.may(Action.VIEW_ENROLMENTS, world.own.pk),
+        "api:participant-list": access.may(Action.VIEW_ENROLMENTS, world.own.pk),
     }
     for name, expected in shows.items():
         body = client.get(reverse(name)).content.decode()

@@ -18,6 +18,15 @@ def test_participant_sees_their_enrolment_and_no_provider_pages(signed_in, make_
     assert "Your programme" in page
     assert "Active" in page
     assert reverse("provider_list") not in page
+    # Their own page: what is next, the deadline, the rules for eligibility, progress and funding.
+    for heading in (
+        "What is next",
+        "Your deadline",
+        "What you must do to be eligible for the final assessment",
+        "Your progress by component",
+        "Funding and fees",
+    ):
+        assert heading in page
 
 
 def test_provider_admin_home_links_to_their_provider_only(signed_in, make_person, provider, other_provider):

@@ -36,7 +36,8 @@ PAGES = [
     (Role.PROVIDER_ADMIN, "provider_detail", True, 9),
     (Role.PROVIDER_ADMIN, "provider_people", True, 8),
     (Role.PROVIDER_ADMIN, "account", False, 6),
-    (Role.PARTICIPANT, "home", False, 5),
+    # A participant: their places, status histories, deadline policies, components and sessions.
+    (Role.PARTICIPANT, "home", False, 9),
     (Role.PLATFORM_STAFF, "provider_list", False, 6),
     (Role.PLATFORM_STAFF, "platform_people", False, 6),
 ]

@@ -144,6 +144,9 @@ def test_a_place_moves_to_another_cohort_with_its_history(admin, provider):
     elsewhere = CohortFactory()
     with pytest.raises(DomainError, match="Choose a cohort of this provider"):
         services.enrolment_transfer(by=admin, enrolment=place, to_cohort=elsewhere)
+    again = CohortFactory(programme=place.cohort.programme, code="2021-autumn", start_date=D(2021, 9, 6))
+    with pytest.raises(DomainError, match="Enter today's date or an earlier one"):
+        services.enrolment_transfer(by=admin, enrolment=place, to_cohort=again, on=D(2021, 6, 2))
 
 
 def test_the_assessment_records_an_outcome_without_a_person(provider):

@@ -374,3 +374,31 @@ def test_calendar_page_query_count_does_not_grow_with_sessions(
         # the originals of the repeats among them.
         with django_assert_num_queries(10):
             assert client.get(reverse("calendar")).status_code == 200
+
+
+def test_a_participant_downloads_their_own_sessions_but_no_other_groups_or_places(
+    client, provider, cohort, other_cohort
+):
+    from participants.models import Enrolment
+    from tests.participants.factories import EnrolmentFactory
+
+    north = DeliveryGroupFactory(cohort=cohort, name="North")
+    south = DeliveryGroupFactory(cohort=cohort, name="South")
+    place = EnrolmentFactory(cohort=cohort, group=north)
+    everyone = session_at(cohort, datetime.date(2022, 12, 12), "Day 3: Strategy & Improvement")
+    ours = session_at(cohort, datetime.date(2022, 12, 13), "North webinar", group=north)
+    theirs = session_at(cohort, datetime.date(2022, 12, 14), "South webinar", group=south)
+    elsewhere = session_at(other_cohort, datetime.date(2022, 12, 12), "Another provider's day")
+    client.force_login(place.participant.user)
+
+    for mine in (everyone, ours):
+        response = client.get(reverse("session_ics", kwargs={"pk": mine.pk}))
+        assert response.status_code == 200
+        # A participant cannot open the session's page, so the event does not link to it.
+        assert "URL" not in next(iter(events(response).values()))
+    for not_mine in (theirs, elsewhere):
+        assert client.get(reverse("session_ics", kwargs={"pk": not_mine.pk})).status_code == 404
+
+    # An applicant, or someone whose place has ended, gets no timetable.
+    Enrolment.objects.filter(pk=place.pk).update(status=Enrolment.Status.WITHDRAWN)
+    assert client.get(reverse("session_ics", kwargs={"pk": everyone.pk})).status_code == 404

@@ -1,0 +1,845 @@
+"""Bringing a cohort in from a spreadsheet (CSV or XLSX): check it, show what it will do, then import it all
+or nothing; and send the imported participants their invitations.
+
+The same code serves the upload page, the API and `manage.py import_enrolments`. Checking runs the whole
+import inside a transaction that is then rolled back, so the preview shows exactly what importing would
+do and every mistake the lifecycle rules would refuse, row by row. Rows are matched on the provider's
+`external_id`, so importing the same file again changes nothing and a changed row updates its place.
+"""
+
+import csv
+import datetime
+import difflib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import Invitation, User
+from npqel.access import Action, access_for
+from npqel.errors import DomainError
+from npqel.words import plural
+from participants import services
+from participants.models import EarlierRecord, Enrolment, EnrolmentImport, Participant, School
+from programmes import services as programme_services
+from programmes.models import Cohort, Programme, Provider
+from programmes.timetable import in_timetable_years
+
+REQUIRED_COLUMNS = ("external_id", "email", "first_name", "last_name", "school_urn", "cohort_code")
+HISTORY_COLUMNS = (
+    "started_on",
+    "deferred_on",
+    "withdrawn_on",
+    "withdrawal_reason",
+    "presented_on",
+    "outcome",
+    "moderated",
+    "moderator_agreed",
+    "feedback_rating",
+)
+OPTIONAL_COLUMNS = (
+    "school_name",
+    "school_fsm_percent",
+    "ethnicity_code",
+    "sex",
+    "disability",
+    "funding_route",
+    *HISTORY_COLUMNS,
+    "cohort_start_date",
+)
+ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+MAX_CELL = 200
+
+Status = Enrolment.Status
+
+
+class ImportRefused(DomainError):
+    """The file as a whole cannot be read (wrong type, missing columns); no row was looked at."""
+
+
+@dataclass
+class RowProblem:
+    row: int  # as a spreadsheet shows it: the header is row 1
+    column: str
+    message: str
+
+
+@dataclass
+class RowResult:
+    row: int
+    external_id: str
+    name: str
+    action: str  # "create", "update" or "unchanged"
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """What importing the file does (or did), or why it cannot."""
+
+    rows: list[RowResult] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    created: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str) -> None:
+        self.created[what] = self.created.get(what, 0) + 1
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> list[str]:
+        """One line per kind of change, in plain words."""
+        actions = [r.action for r in self.rows]
+        lines = [
+            f"{plural(actions.count('create'), 'new place')}",
+            f"{plural(actions.count('update'), 'place')} updated",
+            f"{plural(actions.count('unchanged'), 'place')} unchanged",
+        ]
+        for key, word in (
+            ("participant", "new participant"),
+            ("school", "new school"),
+            ("cohort", "new cohort"),
+        ):
+            if self.created.get(key):
+                lines.append(plural(self.created[key], word))
+        if self.created.get("history"):
+            lines.append(f"{plural(self.created['history'], 'status change')} recorded")
+        return lines
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "summary": self.summary(),
+            "counts": {
+                "create": sum(r.action == "create" for r in self.rows),
+                "update": sum(r.action == "update" for r in self.rows),
+                "unchanged": sum(r.action == "unchanged" for r in self.rows),
+                **self.created,
+            },
+            "rows": [r.__dict__ for r in self.rows],
+            "problems": [p.__dict__ for p in self.problems],
+        }
+
+
+# Reading the file ------------------------------------------------------------------------------------
+
+
+def _header_key(name: object) -> str:
+    return str(name or "").strip().lstrip("\ufeff").lower().replace(" ", "_").replace("-", "_")
+
+
+def _cell(value: object) -> str:
+    """A spreadsheet cell as text: dates as YYYY-MM-DD, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged or foreign zip
+        raise ImportRefused(
+            "This file could not be opened as an Excel workbook (.xlsx). Save it again from your spreadsheet "
+            "program as “Excel Workbook (.xlsx)” or “CSV UTF-8”."
+        ) from exc
+    sheet = workbook.worksheets[0]
+    for values in sheet.iter_rows(values_only=True):
+        yield [_cell(v) for v in values]
+    workbook.close()
+
+
+def _csv_rows(content: bytes) -> Iterator[list[str]]:
+    if b"\x00" in content[:4096]:
+        raise ImportRefused(
+            "This file is not a CSV text file. Save your spreadsheet as “CSV UTF-8” or “Excel Workbook (.xlsx)”."
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel on Windows saves "CSV" in Windows-1252; accept it rather than garbling names.
+        text = content.decode("cp1252", errors="replace")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    for values in csv.reader(io.StringIO(text, newline=""), dialect):
+        yield [v.strip() for v in values]
+
+
+def read_spreadsheet(file_name: str, content: bytes) -> list[tuple[int, dict[str, str]]]:
+    """The data rows as (row number, {column: text}), columns matched by name in any case and order.
+    Refuses a file it cannot read, or one whose columns are wrong, saying what to change."""
+    if not content:
+        raise ImportRefused("The file is empty. Choose the spreadsheet with your participants in it.")
+    if len(content) > MAX_FILE_BYTES:
+        raise ImportRefused(
+            f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. Split it into smaller files."
+        )
+    is_xlsx = content[:4] == b"PK\x03\x04"  # a zip: .xlsx (a damaged one is refused as such)
+    rows = iter(_xlsx_rows(content) if is_xlsx else _csv_rows(content))
+    header = next(rows, None)
+    if not header or not any(header):
+        raise ImportRefused("The first row must hold the column names, starting with external_id and email.")
+    keys = [_header_key(h) for h in header]
+    problems = []
+    seen: set[str] = set()
+    for key in keys:
+        if not key:
+            continue
+        if key in seen:
+            problems.append(f"The column “{key}” appears twice. Keep one of them.")
+        elif key not in ALL_COLUMNS:
+            close = difflib.get_close_matches(key, ALL_COLUMNS, n=1)
+            hint = f" Did you mean “{close[0]}”?" if close else " Remove it or rename it to one of ours."
+            problems.append(f"The column “{key}” is not one we know.{hint}")
+        seen.add(key)
+    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    if missing:
+        problems.append(f"Add the required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.")
+    if problems:
+        raise ImportRefused(" ".join(problems))
+    data = []
+    for number, values in enumerate(rows, start=2):
+        if not any(values):
+            continue  # a blank line is not a mistake
+        if len(data) >= MAX_ROWS:
+            raise ImportRefused(f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files.")
+        data.append((number, {key: value for key, value in zip(keys, values, strict=False) if key}))
+    if not data:
+        raise ImportRefused("The file has column names but no participants under them.")
+    return data
+
+
+# Checking one row's values ------------------------------------------------------------------------------
+
+YES = {"yes", "y", "true", "1"}
+NO = {"no", "n", "false", "0"}
+PREFER_NOT = {"prefer_not": "prefer_not", "prefer not to say": "prefer_not"}
+# (accepted spellings → stored value, what to tell someone who wrote something else)
+SEX = (
+    {"female": "female", "f": "female", "male": "male", "m": "male", **PREFER_NOT},
+    "female, male or prefer not to say",
+)
+DISABILITY = ({"yes": "yes", "no": "no", **PREFER_NOT}, "yes, no or prefer not to say")
+FUNDING = (
+    {v: v for v in Enrolment.FundingRoute.values if v}
+    | {label.lower(): v for v, label in Enrolment.FundingRoute.choices if v},
+    ", ".join(v for v in Enrolment.FundingRoute.values if v),
+)
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict[str, str]
+    problems: list[RowProblem] = field(default_factory=list)
+    parsed: dict[str, object] = field(default_factory=dict)
+
+    def text(self, column: str) -> str:
+        return self.values.get(column, "")
+
+    def fail(self, column: str, message: str) -> None:
+        self.problems.append(RowProblem(self.number, column, message))
+
+
+def _date(row: Row, column: str) -> datetime.date | None:
+    text = row.text(column)
+    if not text:
+        return None
+    try:
+        value = datetime.date.fromisoformat(text[:10]) if len(text) in (10, 19) else None
+    except ValueError:
+        value = None
+    if value is None:
+        row.fail(column, f"“{text}” is not a date. Write it as YYYY-MM-DD, for example 2025-09-01.")
+        return None
+    if not in_timetable_years(value):
+        row.fail(column, f"{value:%Y} is outside the years this platform covers. Check the year.")
+        return None
+    if value > timezone.localdate() and column != "cohort_start_date" and column != "started_on":
+        row.fail(column, f"{value:%-d %B %Y} is in the future. Record it once it has happened.")
+        return None
+    return value
+
+
+def _choice(row: Row, column: str, choices: tuple[dict[str, str], str]) -> str | None:
+    text = row.text(column)
+    if not text:
+        return None
+    options, allowed = choices
+    value = options.get(text.lower())
+    if value is None:
+        row.fail(column, f"“{text}” is not an answer we record here. Write {allowed}, or leave it empty.")
+    return value
+
+
+def _yes_no(row: Row, column: str) -> bool | None:
+    text = row.text(column).lower()
+    if not text:
+        return None
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    row.fail(column, f"“{row.text(column)}” is not yes or no. Write yes or no, or leave it empty.")
+    return None
+
+
+def _check_values(row: Row) -> None:
+    """Shape checks that need no database: every problem in the row, not just the first."""
+    p = row.parsed
+    for column in REQUIRED_COLUMNS:
+        if not row.text(column):
+            row.fail(column, f"Fill in {column}: it is required for every participant.")
+    for column, text in row.values.items():
+        if len(text) > MAX_CELL:
+            row.fail(column, f"This is longer than {MAX_CELL} characters. Shorten it.")
+    email = row.text("email")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            row.fail("email", f"“{email}” is not an email address. Check it has an @ and no spaces.")
+        p["email"] = User.objects.normalize_email(email).lower()
+    urn = row.text("school_urn")
+    if urn and not (urn.isdigit() and 5 <= len(urn) <= 8):
+        row.fail("school_urn", f"“{urn}” is not a school URN. A URN is 6 digits, for example 137042.")
+    fsm = row.text("school_fsm_percent").rstrip("%").strip()
+    if fsm:
+        try:
+            p["fsm"] = Decimal(fsm).quantize(Decimal("0.01"))
+            if not 0 <= p["fsm"] <= 100:
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            row.fail("school_fsm_percent", f"“{fsm}” is not a percentage. Write a number from 0 to 100.")
+    ethnicity = row.text("ethnicity_code").upper()
+    if ethnicity:
+        if ethnicity in Participant.Ethnicity.values:
+            p["ethnicity_code"] = ethnicity
+        else:
+            row.fail(
+                "ethnicity_code",
+                f"“{row.text('ethnicity_code')}” is not one of DfE's ethnicity codes (such as WBRI, AIND, BAFR; "
+                "REFU for prefer not to say).",
+            )
+    p["sex"] = _choice(row, "sex", SEX)
+    p["disability"] = _choice(row, "disability", DISABILITY)
+    p["funding_route"] = _choice(row, "funding_route", FUNDING)
+    for column in ("started_on", "deferred_on", "withdrawn_on", "presented_on", "cohort_start_date"):
+        p[column] = _date(row, column)
+    reason = row.text("withdrawal_reason").lower()
+    if reason:
+        if reason in services.WITHDRAWAL_REASONS:
+            p["withdrawal_reason"] = reason
+        else:
+            row.fail(
+                "withdrawal_reason",
+                f"“{row.text('withdrawal_reason')}” is not one of DfE's withdrawal reasons (such as "
+                "personal-reason-moving-school, change-in-career, other).",
+            )
+    if p.get("withdrawn_on") and not reason:
+        row.fail("withdrawal_reason", "Give the withdrawal reason: they have a withdrawn_on date.")
+    if reason and not row.text("withdrawn_on"):
+        row.fail("withdrawn_on", "Give the date they withdrew: there is a withdrawal reason.")
+    outcome = row.text("outcome").lower()
+    if outcome and outcome not in ("passed", "failed"):
+        row.fail("outcome", f"“{row.text('outcome')}” is not an outcome. Write passed or failed.")
+    p["outcome"] = outcome if outcome in ("passed", "failed") else None
+    if p["outcome"] and not row.text("presented_on"):
+        row.fail("presented_on", "Give the date they presented for assessment: they have an outcome.")
+    if p["outcome"] and row.text("withdrawn_on"):
+        row.fail("outcome", "Someone who withdrew has no outcome. Clear outcome or withdrawn_on.")
+    p["moderated"] = _yes_no(row, "moderated")
+    p["moderator_agreed"] = _yes_no(row, "moderator_agreed")
+    if p["moderator_agreed"] is not None and p["moderated"] is not True:
+        row.fail(
+            "moderator_agreed", "Only a moderated script has a moderator's decision. Set moderated to yes."
+        )
+    rating = row.text("feedback_rating")
+    if rating:
+        if rating.isdigit() and 0 <= int(rating) <= 10:
+            p["feedback_rating"] = int(rating)
+        else:
+            row.fail("feedback_rating", f"“{rating}” is not a rating. Write a whole number from 0 to 10.")
+    started = p.get("started_on") or None
+    for column in ("deferred_on", "withdrawn_on", "presented_on"):
+        when = p.get(column)
+        if started and when and when < started:
+            row.fail(column, f"This is before their start on {started:%-d %B %Y}. Check the dates.")
+    if p.get("deferred_on") and p.get("withdrawn_on") and p["withdrawn_on"] < p["deferred_on"]:
+        row.fail("withdrawn_on", "They withdrew before they deferred. Check the dates.")
+
+
+# Importing ---------------------------------------------------------------------------------------------
+
+
+class _Rollback(Exception):
+    """Raised to undo a check run, or an import with problems."""
+
+
+@dataclass
+class _Options:
+    by: User | None
+    provider: Provider
+    create_cohorts: bool
+    programme: Programme | None
+
+
+def _authorise(by: User | None, provider: Provider) -> None:
+    if by is not None and not access_for(by).may(Action.MANAGE_ENROLMENTS, provider.pk):
+        raise PermissionDenied("Only a provider admin of this provider can import its participants.")
+
+
+def _intake(start: datetime.date) -> str:
+    return Cohort.Intake.AUTUMN if start.month >= 7 else Cohort.Intake.SPRING
+
+
+def _cohort(row: Row, options: _Options, report: ImportReport, result: RowResult) -> Cohort | None:
+    code = row.text("cohort_code")
+    cohorts = Cohort.objects.filter(programme__provider=options.provider, code__iexact=code).select_related(
+        "programme"
+    )
+    if options.programme is not None:
+        cohorts = cohorts.filter(programme=options.programme)
+    found = list(cohorts)
+    if len(found) > 1:
+        names = " and ".join(c.programme.code for c in found)
+        row.fail(
+            "cohort_code",
+            f"“{code}” is a cohort of more than one programme ({names}). Choose the programme to import into.",
+        )
+        return None
+    start = row.parsed.get("cohort_start_date")
+    if found:
+        cohort = found[0]
+        if start and start != cohort.start_date:
+            row.fail(
+                "cohort_start_date",
+                f"Cohort {cohort.code} starts on {cohort.start_date:%Y-%m-%d}, not {start:%Y-%m-%d}. "
+                "Correct the date or leave it empty.",
+            )
+        return cohort
+    if not options.create_cohorts:
+        row.fail(
+            "cohort_code",
+            f"There is no cohort “{code}”. Check the code against your cohorts, or tick “create missing "
+            "cohorts” to create it.",
+        )
+        return None
+    if options.programme is None:
+        row.fail("cohort_code", f"There is no cohort “{code}”. Choose the programme to create it in.")
+        return None
+    if start is None:
+        if not row.text("cohort_start_date"):
+            row.fail(
+                "cohort_start_date", f"Give cohort {code}'s start date (YYYY-MM-DD) so it can be created."
+            )
+        return None
+    cohort = programme_services.cohort_create(
+        by=options.by, programme=options.programme, code=code, intake=_intake(start), start_date=start
+    )
+    report.count("cohort")
+    result.changes.append(f"creates cohort {code} starting {start:%-d %B %Y}")
+    return cohort
+
+
+def _school(row: Row, report: ImportReport, result: RowResult) -> School | None:
+    urn = row.text("school_urn")
+    school = School.objects.filter(urn=urn).first()
+    fsm = row.parsed.get("fsm")
+    if school is None:
+        name = row.text("school_name")
+        if not name:
+            row.fail(
+                "school_name",
+                f"School URN {urn} is not known here yet. Add the school's name in school_name so it can be added.",
+            )
+            return None
+        school = School.objects.create(urn=urn, name=name, fsm_percent=fsm)
+        report.count("school")
+        result.changes.append(f"adds school {name} ({urn})")
+    elif fsm is not None and school.fsm_percent is None:
+        # Schools are shared by every provider: fill in what is not known, never overwrite it.
+        school.fsm_percent = fsm
+        school.save(update_fields=["fsm_percent", "updated_at"])
+        result.changes.append(f"records {school.name}'s FSM as {fsm}%")
+    return school
+
+
+def _person(row: Row, enrolment: Enrolment | None, report: ImportReport, result: RowResult) -> Participant:
+    email = str(row.parsed["email"])
+    full_name = f"{row.text('first_name')} {row.text('last_name')}".strip()
+    if enrolment is not None:
+        user = enrolment.participant.user
+        if user.email.lower() != email:
+            if user.has_usable_password():
+                row.fail(
+                    "email",
+                    f"This place ({row.text('external_id')}) belongs to {user.email}, who has set up their "
+                    "account. Put their address back, or ask them to change it on their account page.",
+                )
+            elif User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+                row.fail("email", f"{email} is already someone else's address. Check the row.")
+            else:
+                result.changes.append(f"email {user.email} → {email}")
+                user.email = email
+                user.save(update_fields=["email"])
+        if full_name != user.full_name and not user.has_usable_password():
+            result.changes.append(f"name {user.full_name} → {full_name}")
+            user.full_name = full_name
+            user.save(update_fields=["full_name"])
+        return enrolment.participant
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create(email=email, full_name=full_name, password=make_password(None))
+        result.changes.append(f"adds {full_name} <{email}>")
+    participant = Participant.objects.filter(user=user).first()
+    if participant is None:
+        participant = Participant.objects.create(user=user)
+        report.count("participant")
+    return participant
+
+
+def _participant_details(row: Row, participant: Participant, school: School, result: RowResult) -> None:
+    update = {}
+    if participant.school_id != school.pk:
+        if participant.school_id is not None:
+            result.changes.append(f"school → {school.name}")
+        update["school"] = school
+    for column in ("ethnicity_code", "sex", "disability"):
+        value = row.parsed.get(column)
+        if value is not None and getattr(participant, column) != value:
+            if participant.pk and getattr(participant, column) not in ("", Participant.Ethnicity.NOBT):
+                result.changes.append(f"{column.replace('_', ' ')} updated")
+            update[column] = value
+    if update:
+        for name, value in update.items():
+            setattr(participant, name, value)
+        participant.save(update_fields=[*update, "updated_at"])
+
+
+def _history(
+    row: Row, options: _Options, enrolment: Enrolment, report: ImportReport, result: RowResult
+) -> None:
+    """The status changes the row's dates describe, recorded through the lifecycle services (so the same
+    rules hold as for live changes), marked as imported. What is already recorded is left alone."""
+    p = row.parsed
+    changes = list(enrolment.changes.all())
+
+    def record(column: str, to: str, on: datetime.date, reason: str = "", note: str = "") -> None:
+        try:
+            services.enrolment_import_change(
+                by=options.by, enrolment=enrolment, to=to, on=on, reason=reason, note=note
+            )
+        except DomainError as refused:
+            row.fail(column, refused.message)
+            raise _Rollback from refused
+        report.count("history")
+        result.changes.append(f"{Status(to).label.lower()} from {on:%-d %B %Y}")
+
+    started = p.get("started_on") or enrolment.started_on
+    if enrolment.status == Status.ACCEPTED and started <= timezone.localdate():
+        record("started_on", Status.ACTIVE, started)
+    deferred_on = p.get("deferred_on")
+    if deferred_on and not any(
+        c.to_status == Status.DEFERRED and c.effective_on == deferred_on for c in changes
+    ):
+        # The import has no column for the deferral's reason; DfE's "other" says so honestly.
+        record("deferred_on", Status.DEFERRED, deferred_on, services.Reason.OTHER, "Reason not in the import")
+    withdrawn_on = p.get("withdrawn_on")
+    if withdrawn_on:
+        done = next((c for c in changes if c.to_status == Status.WITHDRAWN), None)
+        if done is None:
+            record("withdrawn_on", Status.WITHDRAWN, withdrawn_on, str(p["withdrawal_reason"]))
+        elif done.effective_on != withdrawn_on:
+            row.fail(
+                "withdrawn_on",
+                f"They are recorded as withdrawn on {done.effective_on:%Y-%m-%d}. Check the date.",
+            )
+    outcome = p.get("outcome")
+    presented_on = p.get("presented_on")
+    if outcome and presented_on:
+        to = Status.COMPLETED if outcome == "passed" else Status.FAILED
+        done = next((c for c in changes if c.to_status in (Status.COMPLETED, Status.FAILED)), None)
+        if done is None:
+            if enrolment.status == Status.DEFERRED:
+                record("outcome", Status.ACTIVE, presented_on, note="Resumed: the date was not in the import")
+            record("outcome", to, presented_on)
+        elif done.to_status != to:
+            row.fail(
+                "outcome", f"Their result is already recorded as {Status(done.to_status).label.lower()}."
+            )
+    earlier = {
+        name: p.get(name)
+        for name in ("presented_on", "moderated", "moderator_agreed", "feedback_rating")
+        if p.get(name) is not None
+    }
+    if earlier:
+        record_, created = EarlierRecord.objects.get_or_create(enrolment=enrolment, defaults=earlier)
+        if not created and any(getattr(record_, k) != v for k, v in earlier.items()):
+            for k, v in earlier.items():
+                setattr(record_, k, v)
+            record_.save()
+            result.changes.append("assessment and feedback record updated")
+
+
+def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
+    p = row.parsed
+    name = f"{row.text('first_name')} {row.text('last_name')}".strip()
+    result = RowResult(row=row.number, external_id=row.text("external_id"), name=name, action="unchanged")
+    enrolment = (
+        Enrolment.objects.select_for_update(of=("self",))
+        .select_related("participant__user", "cohort__programme")
+        .filter(provider=options.provider, external_id=row.text("external_id"))
+        .first()
+    )
+    cohort = _cohort(row, options, report, result)
+    school = _school(row, report, result)
+    participant = _person(row, enrolment, report, result)
+    if cohort is None or school is None or row.problems:
+        return
+    _participant_details(row, participant, school, result)
+    funding = p.get("funding_route")
+    if enrolment is None:
+        enrolment = Enrolment.objects.filter(participant=participant, cohort=cohort).first()
+        if enrolment is not None and enrolment.external_id:
+            row.fail(
+                "external_id",
+                f"{name} already has a place on cohort {cohort.code}, with the external_id "
+                f"“{enrolment.external_id}”. Use that id, or remove the row.",
+            )
+            return
+        if enrolment is not None:
+            # Enrolled by hand before: the file's id adopts that place instead of making a second one.
+            enrolment.external_id = row.text("external_id")
+            enrolment.save(update_fields=["external_id", "updated_at"])
+            result.action = "update"
+            result.changes.append("matched to their existing place")
+        else:
+            enrolment = services.enrolment_import_create(
+                by=options.by,
+                participant=participant,
+                cohort=cohort,
+                external_id=row.text("external_id"),
+                start_date=p.get("started_on"),
+                funding_route=funding or "",
+            )
+            result.action = "create"
+    else:
+        if enrolment.cohort_id != cohort.pk:
+            try:
+                services.enrolment_transfer(
+                    by=options.by, enrolment=enrolment, to_cohort=cohort, note="By import"
+                )
+            except DomainError as refused:
+                row.fail("cohort_code", refused.message)
+                return
+            result.changes.append(f"moves to cohort {cohort.code}")
+        update = {}
+        if funding is not None and enrolment.funding_route != funding:
+            update["funding_route"] = funding
+            result.changes.append(f"funding → {Enrolment.FundingRoute(funding).label}")
+        started = p.get("started_on")
+        if started and enrolment.start_date != started:
+            update["start_date"] = started
+            result.changes.append(f"start → {started:%-d %B %Y}")
+        if update:
+            for key, value in update.items():
+                setattr(enrolment, key, value)
+            enrolment.save(update_fields=[*update, "updated_at"])
+    _history(row, options, enrolment, report, result)
+    if result.action == "unchanged" and result.changes:
+        result.action = "update"
+    if not row.problems:
+        report.rows.append(result)
+
+
+def _run(rows: list[tuple[int, dict[str, str]]], options: _Options, *, write: bool) -> ImportReport:
+    report = ImportReport()
+    parsed = []
+    first_seen: dict[str, int] = {}
+    for number, values in rows:
+        row = Row(number, values)
+        _check_values(row)
+        key = row.text("external_id").lower()
+        if key and key in first_seen:
+            row.fail(
+                "external_id", f"Row {first_seen[key]} has the same external_id. Each place needs its own."
+            )
+        elif key:
+            first_seen[key] = number
+        parsed.append(row)
+    try:
+        with transaction.atomic():
+            for row in parsed:
+                if not row.problems:
+                    try:
+                        with transaction.atomic():
+                            _import_row(row, options, report)
+                            if row.problems:
+                                raise _Rollback
+                    except _Rollback:
+                        pass
+                    except DomainError as error:
+                        row.fail(_COLUMN_OF_FIELD.get(error.field or "", "external_id"), error.message)
+                report.problems.extend(row.problems)
+            if report.problems or not write:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return report
+
+
+# Which spreadsheet column a service's DomainError field points at.
+_COLUMN_OF_FIELD = {
+    "on": "started_on",
+    "status": "external_id",
+    "to_cohort": "cohort_code",
+    "code": "cohort_code",
+    "start_date": "cohort_start_date",
+    "reason": "withdrawal_reason",
+}
+
+
+def import_check(
+    *,
+    by: User | None,
+    provider: Provider,
+    file_name: str,
+    content: bytes,
+    create_cohorts: bool = False,
+    programme: Programme | None = None,
+) -> EnrolmentImport:
+    """Check a spreadsheet and keep it with its preview (or its mistakes); nothing else is written."""
+    _authorise(by, provider)
+    if programme is not None and programme.provider_id != provider.pk:
+        raise DomainError("Choose one of this provider's programmes.", field="programme")
+    if create_cohorts and programme is None:
+        raise DomainError("Choose the programme that the missing cohorts belong to.", field="programme")
+    try:
+        rows = read_spreadsheet(file_name, content)
+    except ImportRefused as refused:
+        report = ImportReport(problems=[RowProblem(1, "", refused.message)])
+    else:
+        report = _run(rows, _Options(by, provider, create_cohorts, programme), write=False)
+    return EnrolmentImport.objects.create(
+        provider=provider,
+        uploaded_by=by,
+        file_name=file_name[:255],
+        content=content,
+        create_cohorts=create_cohorts,
+        programme=programme,
+        status=EnrolmentImport.Status.READY if report.ok else EnrolmentImport.Status.REJECTED,
+        report=report.as_json(),
+    )
+
+
+def import_confirm(*, by: User | None, batch: EnrolmentImport) -> EnrolmentImport:
+    """Import a checked spreadsheet, all or nothing. Checked again against the records as they are now: if
+    something changed since the preview and a row no longer fits, nothing is written and the import shows
+    the new mistakes."""
+    _authorise(by, batch.provider)
+    with transaction.atomic():
+        batch = (
+            EnrolmentImport.objects.select_for_update(of=("self",))
+            .select_related("provider", "programme")
+            .get(pk=batch.pk)
+        )
+        if batch.status != EnrolmentImport.Status.READY:
+            raise DomainError(
+                "This file has already been imported."
+                if batch.status == EnrolmentImport.Status.IMPORTED
+                else "This file has mistakes. Fix them in your spreadsheet and upload it again."
+            )
+        rows = read_spreadsheet(batch.file_name, bytes(batch.content))
+        report = _run(rows, _Options(by, batch.provider, batch.create_cohorts, batch.programme), write=True)
+        batch.report = report.as_json()
+        if report.ok:
+            batch.status = EnrolmentImport.Status.IMPORTED
+            batch.imported_at = timezone.now()
+        else:
+            batch.status = EnrolmentImport.Status.REJECTED
+        batch.save(update_fields=["report", "status", "imported_at"])
+    return batch
+
+
+def import_enrolments(
+    *,
+    by: User | None,
+    provider: Provider,
+    file_name: str,
+    content: bytes,
+    create_cohorts: bool = False,
+    programme: Programme | None = None,
+    dry_run: bool = False,
+) -> EnrolmentImport:
+    """Check and, if there are no mistakes (and not `dry_run`), import in one go: the command line's way."""
+    batch = import_check(
+        by=by,
+        provider=provider,
+        file_name=file_name,
+        content=content,
+        create_cohorts=create_cohorts,
+        programme=programme,
+    )
+    if batch.status == EnrolmentImport.Status.READY and not dry_run:
+        batch = import_confirm(by=by, batch=batch)
+    return batch
+
+
+def import_invite(*, by: User, batch: EnrolmentImport) -> int:
+    """Invite every participant of an imported file who has not set up their account and has no invitation
+    waiting; returns how many were invited. Safe to repeat: nobody gets two."""
+    _authorise(by, batch.provider)
+    if batch.status != EnrolmentImport.Status.IMPORTED:
+        raise DomainError("Import the file first, then send the invitations.")
+    external_ids = [r["external_id"] for r in batch.report.get("rows", [])]
+    users = (
+        User.objects.filter(
+            participant__enrolments__provider=batch.provider,
+            participant__enrolments__external_id__in=external_ids,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    waiting = set(
+        Invitation.objects.filter(
+            role=Invitation.Role.PARTICIPANT,
+            provider=batch.provider,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).values_list("email", flat=True)
+    )
+    sent = 0
+    for user in users:
+        if user.has_usable_password() or user.email.lower() in waiting:
+            continue
+        account_services.invitation_create(
+            invited_by=by,
+            email=user.email,
+            role=Invitation.Role.PARTICIPANT,
+            provider=batch.provider,
+            full_name=user.full_name,
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,79 @@
+"""Where a participant stands: how long is left before their deadline, and whether their place is at risk,
+with the reasons in words an admin can act on.
+
+At risk, as decided for now (issue 4), until engagement arrives with issue 5:
+- a place that is active or deferred, whose deadline to present for final assessment has passed or falls
+  within AT_RISK_DEADLINE_DAYS; or
+- a place deferred for more than LONG_DEFERRAL_MONTHS (DfE has a withdrawal reason for exactly this:
+  `deferred-for-over-12-months`).
+Applied and accepted places have not started, and withdrawn, passed or failed ones have ended: none is at risk.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from npqel.words import plural
+from participants.models import Enrolment, EnrolmentChange
+from participants.services import Deadline
+from programmes.timetable import add_months
+
+AT_RISK_DEADLINE_DAYS = 90
+LONG_DEFERRAL_MONTHS = 12
+
+Status = Enrolment.Status
+# Places that have not ended: their deadline still matters.
+LIVE_STATUSES = frozenset({Status.APPLIED, Status.ACCEPTED, Status.ACTIVE, Status.DEFERRED})
+# Places that have started and not ended: only these can be at risk.
+AT_RISK_STATUSES = frozenset({Status.ACTIVE, Status.DEFERRED})
+
+
+def countdown(days_left: int) -> str:
+    """ "41 days left", "Due today", "Passed 3 days ago"."""
+    if days_left > 0:
+        return f"{plural(days_left, 'day')} left"
+    if days_left == 0:
+        return "Due today"
+    return f"Passed {plural(-days_left, 'day')} ago"
+
+
+def deferred_since(enrolment: Enrolment, changes: Iterable[EnrolmentChange]) -> datetime.date | None:
+    """The day the current deferral began (None unless the place is deferred and its history says when)."""
+    if enrolment.status != Status.DEFERRED:
+        return None
+    starts = [
+        c.effective_on for c in changes if c.to_status == Status.DEFERRED and c.from_status != Status.DEFERRED
+    ]
+    return max(starts, default=None)
+
+
+def whole_months(start: datetime.date, end: datetime.date) -> int:
+    """Whole calendar months from `start` to `end` (31 January to 28 February is one month)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > 0 and add_months(start, months) > end:
+        months -= 1
+    return max(months, 0)
+
+
+def at_risk_reasons(
+    enrolment: Enrolment, *, deadline: Deadline, changes: Iterable[EnrolmentChange], today: datetime.date
+) -> list[str]:
+    """Why this place is at risk, in plain English ("Deadline in 41 days", "Deferred for 13 months"); an
+    empty list when it is not. `deadline` is participants.services.deadline_for(enrolment, changes)."""
+    if enrolment.status not in AT_RISK_STATUSES:
+        return []
+    reasons = []
+    days_left = deadline.days_left(today)
+    if days_left < 0:
+        reasons.append(f"Deadline passed {plural(-days_left, 'day')} ago")
+    elif days_left == 0:
+        reasons.append("Deadline is today")
+    elif days_left <= AT_RISK_DEADLINE_DAYS:
+        reasons.append(f"Deadline in {plural(days_left, 'day')}")
+    since = deferred_since(enrolment, changes)
+    if since is not None and add_months(since, LONG_DEFERRAL_MONTHS) < today:
+        months = whole_months(since, today)
+        if months > LONG_DEFERRAL_MONTHS:
+            reasons.append(f"Deferred for {months} months")
+        else:
+            reasons.append(f"Deferred for over {LONG_DEFERRAL_MONTHS} months")
+    return reasons
