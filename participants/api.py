@@ -147,6 +147,13 @@ class EnrolmentSerializer(serializers.ModelSerializer):
         return services.deadline_for(enrolment, enrolment.changes.all()).date
 
 
+STAFF_ONLY_FIELDS = ("note", "changed_by")
+STAFF_ONLY_HELP = (
+    " Present only for those who see the provider's enrolments (its admins, and platform staff); left out for "
+    "a participant reading their own place's history."
+)
+
+
 class EnrolmentChangeSerializer(serializers.ModelSerializer):
     # Plain strings: as enums, the enrolment statuses would go by three names in the schema (status,
     # from_status, to_status), which drf-spectacular warns about.
@@ -162,11 +169,15 @@ class EnrolmentChangeSerializer(serializers.ModelSerializer):
         help_text="DfE's deferral or withdrawal reason code; empty where none is needed.",
     )
     effective_on = serializers.DateField(read_only=True, help_text="The day the change took effect.")
+    # Not read-only, so that the schema does not promise them in every response: a participant reading their
+    # own place's history is not shown the admins' notes or who recorded each change. (This serializer is
+    # only ever used to answer.)
+    note = serializers.CharField(required=False, help_text="The admin's note." + STAFF_ONLY_HELP)
     changed_by = serializers.EmailField(
         source="changed_by.email",
-        read_only=True,
+        required=False,
         allow_null=True,
-        help_text="Who recorded it; null for the system (e.g. an assessment result).",
+        help_text="Who recorded it; null for the system (e.g. an assessment result)." + STAFF_ONLY_HELP,
     )
     recorded_at = serializers.DateTimeField(read_only=True, help_text="When it was written down.")
 
@@ -183,7 +194,23 @@ class EnrolmentChangeSerializer(serializers.ModelSerializer):
             "recorded_at",
             "imported",
         ]
-        read_only_fields = fields
+        read_only_fields = [
+            "id",
+            "from_status",
+            "to_status",
+            "effective_on",
+            "reason",
+            "recorded_at",
+            "imported",
+        ]
+
+    def to_representation(self, change: EnrolmentChange) -> dict:
+        data = super().to_representation(change)
+        # The view says whether the caller holds VIEW_ENROLMENTS at the enrolment's provider.
+        if not self.context.get("staff_fields", False):
+            for name in STAFF_ONLY_FIELDS:
+                del data[name]
+        return data
 
 
 def reason_choices(allowed: frozenset[str]) -> list[tuple[str, Any]]:
@@ -339,10 +366,14 @@ class EnrolmentViewSet(ValidInput, mixins.ListModelMixin, viewsets.GenericViewSe
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def history(self, request: Request, *args: object, **kwargs: Any) -> Response:
-        """Every change of the enrolment's status (and every transfer), oldest first."""
+        """Every change of the enrolment's status (and every transfer), oldest first. Admins' notes and who
+        recorded each change are shown only to those who see the provider's enrolments."""
         enrolment = selectors.enrolment_get(user=request.user, pk=url_pk(kwargs))
         changes = selectors.enrolment_change_list(enrolment=enrolment)
-        return Response(EnrolmentChangeSerializer(changes, many=True).data)
+        staff_fields = access_for(request.user).may(Action.VIEW_ENROLMENTS, enrolment.provider_id)
+        return Response(
+            EnrolmentChangeSerializer(changes, many=True, context={"staff_fields": staff_fields}).data
+        )
 
 
 # Participants --------------------------------------------------------------------------------------------

@@ -45,6 +45,13 @@ class ImportSerializer(serializers.ModelSerializer):
         ]
 
 
+class ImportListSerializer(ImportSerializer):
+    """A list leaves out each file's report (GET the import for it)."""
+
+    class Meta(ImportSerializer.Meta):
+        fields = [name for name in ImportSerializer.Meta.fields if name != "report"]
+
+
 class ImportUploadSerializer(serializers.Serializer):
     provider = serializers.SlugField(help_text="The slug of a provider whose enrolments you manage.")
     file = serializers.FileField(help_text="A CSV or XLSX file with a header row.")
@@ -80,19 +87,21 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ImportSerializer(many=True), **ERROR_RESPONSES}),
+    list=extend_schema(responses={200: ImportListSerializer(many=True), **ERROR_RESPONSES}),
     retrieve=extend_schema(responses={200: ImportSerializer, **ERROR_RESPONSES}),
     create=extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
         responses={201: ImportSerializer, **ERROR_RESPONSES},
-        description="Check a spreadsheet. Nothing is imported: the answer's report lists what importing will "
-        "do, or every mistake with its row and column. Then POST to confirm/.",
+        description="Upload a spreadsheet to be checked in the background (status checking). Nothing is "
+        "imported: GET the import until its status is ready (its report lists what importing will do) or "
+        "rejected (every mistake with its row and column). Then POST to confirm/.",
     ),
     confirm=extend_schema(
         request=None,
-        responses={200: ImportSerializer, **ERROR_RESPONSES},
-        description="Import a checked file, all or nothing. If the records changed since the check and a row "
-        "no longer fits, nothing is written and status becomes rejected with the mistakes.",
+        responses={202: ImportSerializer, **ERROR_RESPONSES},
+        description="Import a checked file in the background, all or nothing (status importing, then imported). "
+        "If the records changed since the check and a row no longer fits, nothing is written and status "
+        "becomes rejected with the mistakes.",
     ),
     invite=extend_schema(
         request=None,
@@ -109,6 +118,9 @@ class ImportViewSet(ValidInput, mixins.ListModelMixin, mixins.RetrieveModelMixin
     serializer_class = ImportSerializer
     parser_classes = [MultiPartParser, FormParser]
 
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return ImportListSerializer if self.action == "list" else ImportSerializer
+
     def get_queryset(self) -> QuerySet[EnrolmentImport]:
         return selectors.import_list(user=self.request.user).order_by("pk")
 
@@ -119,7 +131,7 @@ class ImportViewSet(ValidInput, mixins.ListModelMixin, mixins.RetrieveModelMixin
         require_page(request.user, Action.MANAGE_ENROLMENTS)
         data = self.valid_input(ImportUploadSerializer)
         upload = data["file"]
-        batch = imports.import_check(
+        batch = imports.import_upload(
             by=request.user,
             provider=data["provider"],
             file_name=upload.name or "upload",
@@ -134,8 +146,8 @@ class ImportViewSet(ValidInput, mixins.ListModelMixin, mixins.RetrieveModelMixin
         batch = selectors.import_get(
             user=request.user, pk=url_pk(self.kwargs), action=Action.MANAGE_ENROLMENTS
         )
-        batch = imports.import_confirm(by=request.user, batch=batch)
-        return Response(ImportSerializer(batch).data)
+        batch = imports.import_confirm_later(by=request.user, batch=batch)
+        return Response(ImportSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["post"])
     def invite(self, request: Request, pk: str | None = None) -> Response:

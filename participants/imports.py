@@ -11,6 +11,7 @@ import csv
 import datetime
 import difflib
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -25,11 +26,12 @@ from accounts import services as account_services
 from accounts.models import Invitation, User
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
+from npqel.jobs import enqueue
 from npqel.words import plural
 from participants import services
 from participants.models import EarlierRecord, Enrolment, EnrolmentImport, Participant, School
 from programmes import services as programme_services
-from programmes.models import Cohort, Programme, Provider
+from programmes.models import Cohort, Programme, Provider, StaffMembership
 from programmes.timetable import in_timetable_years
 
 REQUIRED_COLUMNS = ("external_id", "email", "first_name", "last_name", "school_urn", "cohort_code")
@@ -57,7 +59,14 @@ OPTIONAL_COLUMNS = (
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+# Lines read at most, blank ones included, and columns: a few kilobytes of XLSX can declare a million rows
+# or columns, and reading them all would tie up the server.
+MAX_LINES = MAX_ROWS + 1000
+MAX_COLUMNS = 60
 MAX_CELL = 200
+# Longest value each column's record field holds (the rest: MAX_CELL).
+MAX_LENGTH = {"external_id": 100, "email": 254, "cohort_code": 50, "school_name": 200}
+MAX_NAME = 200  # first_name + " " + last_name
 
 Status = Enrolment.Status
 
@@ -162,7 +171,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
             "program as “Excel Workbook (.xlsx)” or “CSV UTF-8”."
         ) from exc
     sheet = workbook.worksheets[0]
-    for values in sheet.iter_rows(values_only=True):
+    for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS, max_row=MAX_LINES + 1):
         yield [_cell(v) for v in values]
     workbook.close()
 
@@ -182,7 +191,17 @@ def _csv_rows(content: bytes) -> Iterator[list[str]]:
     except csv.Error:
         dialect = csv.excel
     for values in csv.reader(io.StringIO(text, newline=""), dialect):
-        yield [v.strip() for v in values]
+        yield [v.strip() for v in values[:MAX_COLUMNS]]
+
+
+def _column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the column as a spreadsheet labels it."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def read_spreadsheet(file_name: str, content: bytes) -> list[tuple[int, dict[str, str]]]:
@@ -219,10 +238,23 @@ def read_spreadsheet(file_name: str, content: bytes) -> list[tuple[int, dict[str
         raise ImportRefused(" ".join(problems))
     data = []
     for number, values in enumerate(rows, start=2):
+        if number > MAX_LINES:
+            raise ImportRefused(
+                f"The sheet goes on past row {MAX_LINES:,}. If your participants end before that, delete the rows "
+                "below them (a stray cell or formatting far down the sheet counts); otherwise split the file."
+            )
         if not any(values):
             continue  # a blank line is not a mistake
         if len(data) >= MAX_ROWS:
             raise ImportRefused(f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files.")
+        nameless = next(
+            (i for i, value in enumerate(values) if value and (i >= len(keys) or not keys[i])), None
+        )
+        if nameless is not None:
+            raise ImportRefused(
+                f"Row {number} has something in column {_column_letter(nameless)}, which has no name in row 1. "
+                "Give the column one of our names, or delete what is in it."
+            )
         data.append((number, {key: value for key, value in zip(keys, values, strict=False) if key}))
     if not data:
         raise ImportRefused("The file has column names but no participants under them.")
@@ -311,8 +343,13 @@ def _check_values(row: Row) -> None:
         if not row.text(column):
             row.fail(column, f"Fill in {column}: it is required for every participant.")
     for column, text in row.values.items():
-        if len(text) > MAX_CELL:
-            row.fail(column, f"This is longer than {MAX_CELL} characters. Shorten it.")
+        limit = MAX_LENGTH.get(column, MAX_CELL)
+        if len(text) > limit:
+            row.fail(column, f"This is {len(text)} characters long; the most is {limit}. Shorten it.")
+    if len(row.text("first_name")) + len(row.text("last_name")) + 1 > MAX_NAME:
+        row.fail(
+            "last_name", f"Together, first_name and last_name must be {MAX_NAME - 1} characters or fewer."
+        )
     email = row.text("email")
     if email:
         try:
@@ -409,6 +446,9 @@ def _authorise(by: User | None, provider: Provider) -> None:
         raise PermissionDenied("Only a provider admin of this provider can import its participants.")
 
 
+COHORT_CODE = re.compile(r"[-a-zA-Z0-9_]+")
+
+
 def _intake(start: datetime.date) -> str:
     return Cohort.Intake.AUTUMN if start.month >= 7 else Cohort.Intake.SPRING
 
@@ -448,6 +488,13 @@ def _cohort(row: Row, options: _Options, report: ImportReport, result: RowResult
     if options.programme is None:
         row.fail("cohort_code", f"There is no cohort “{code}”. Choose the programme to create it in.")
         return None
+    if not COHORT_CODE.fullmatch(code):
+        row.fail(
+            "cohort_code",
+            f"“{code}” cannot be a new cohort's code: use letters, numbers, hyphens and underscores only, "
+            "like 2026-autumn.",
+        )
+        return None
     if start is None:
         if not row.text("cohort_start_date"):
             row.fail(
@@ -485,17 +532,36 @@ def _school(row: Row, report: ImportReport, result: RowResult) -> School | None:
     return school
 
 
-def _person(row: Row, enrolment: Enrolment | None, report: ImportReport, result: RowResult) -> Participant:
+def _elsewhere(user: User, provider: Provider) -> str:
+    """Why this provider's spreadsheet must not enrol or change this account, or "" if it may: it holds a
+    place at another provider, a role at another provider, or a cross-provider role. One provider's file
+    must not change, or reveal, what another recorded (equality data, school) nor take over an account."""
+    if user.is_platform_staff or user.is_moderator:
+        return "belongs to a moderator or platform staff"
+    if StaffMembership.objects.filter(user=user).exclude(provider=provider).exists():
+        return "belongs to someone who works for another provider"
+    if Enrolment.objects.filter(participant__user=user).exclude(provider=provider).exists():
+        return "belongs to someone with a place at another provider"
+    return ""
+
+
+def _person(
+    row: Row, options: _Options, enrolment: Enrolment | None, report: ImportReport, result: RowResult
+) -> Participant | None:
     email = str(row.parsed["email"])
     full_name = f"{row.text('first_name')} {row.text('last_name')}".strip()
     if enrolment is not None:
         user = enrolment.participant.user
+        # Only an account this provider alone uses, and that nobody has set up yet, takes the file's
+        # name and address (e.g. to put right a typing mistake before the invitations go out).
+        own = not user.has_usable_password() and not _elsewhere(user, options.provider)
         if user.email.lower() != email:
-            if user.has_usable_password():
+            if not own:
                 row.fail(
                     "email",
-                    f"This place ({row.text('external_id')}) belongs to {user.email}, who has set up their "
-                    "account. Put their address back, or ask them to change it on their account page.",
+                    f"This place ({row.text('external_id')}) belongs to {user.email}, whose account is set up or "
+                    "used elsewhere, so the file cannot change its address. Put their address back; they can "
+                    "change it on their account page.",
                 )
             elif User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
                 row.fail("email", f"{email} is already someone else's address. Check the row.")
@@ -503,15 +569,26 @@ def _person(row: Row, enrolment: Enrolment | None, report: ImportReport, result:
                 result.changes.append(f"email {user.email} → {email}")
                 user.email = email
                 user.save(update_fields=["email"])
-        if full_name != user.full_name and not user.has_usable_password():
+        if full_name != user.full_name and own:
             result.changes.append(f"name {user.full_name} → {full_name}")
             user.full_name = full_name
             user.save(update_fields=["full_name"])
+        if result.changes:
+            enrolment.participant.save(update_fields=["updated_at"])  # so API syncs see the new name
         return enrolment.participant
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create(email=email, full_name=full_name, password=make_password(None))
         result.changes.append(f"adds {full_name} <{email}>")
+    else:
+        why = _elsewhere(user, options.provider)
+        if why:
+            row.fail(
+                "email",
+                f"{email} {why}, so a spreadsheet cannot enrol them here: each provider's records are kept "
+                "apart. Use the person's own address for this place, or contact platform support.",
+            )
+            return None
     participant = Participant.objects.filter(user=user).first()
     if participant is None:
         participant = Participant.objects.create(user=user)
@@ -519,17 +596,25 @@ def _person(row: Row, enrolment: Enrolment | None, report: ImportReport, result:
     return participant
 
 
-def _participant_details(row: Row, participant: Participant, school: School, result: RowResult) -> None:
+def _participant_details(
+    row: Row, options: _Options, participant: Participant, school: School, result: RowResult
+) -> None:
+    """The file's school and equality answers. They overwrite what is recorded only for someone this
+    provider alone works with; otherwise they fill in only what is not known, and the preview says nothing
+    either way."""
+    own = not _elsewhere(participant.user, options.provider)
     update = {}
-    if participant.school_id != school.pk:
+    if participant.school_id != school.pk and (own or participant.school_id is None):
         if participant.school_id is not None:
             result.changes.append(f"school → {school.name}")
         update["school"] = school
-    for column in ("ethnicity_code", "sex", "disability"):
+    unknown = {"ethnicity_code": Participant.Ethnicity.NOBT, "sex": "", "disability": ""}
+    for column, not_known in unknown.items():
         value = row.parsed.get(column)
-        if value is not None and getattr(participant, column) != value:
-            if participant.pk and getattr(participant, column) not in ("", Participant.Ethnicity.NOBT):
-                result.changes.append(f"{column.replace('_', ' ')} updated")
+        current = getattr(participant, column)
+        if value is not None and current != value and (own or current == not_known):
+            if current != not_known:
+                result.changes.append("equality details updated")
             update[column] = value
     if update:
         for name, value in update.items():
@@ -557,12 +642,29 @@ def _history(
         result.changes.append(f"{Status(to).label.lower()} from {on:%-d %B %Y}")
 
     started = p.get("started_on") or enrolment.started_on
+    deferred_on = p.get("deferred_on")
+    recorded = any(c.to_status == Status.DEFERRED and c.effective_on == deferred_on for c in changes)
+    if deferred_on and not recorded and deferred_on < started:
+        where = "started_on" if p.get("started_on") else f"cohort {enrolment.cohort.code}'s start"
+        row.fail(
+            "deferred_on", f"This is before their start on {started:%-d %B %Y} ({where}). Check the dates."
+        )
+        raise _Rollback
     if enrolment.status == Status.ACCEPTED and started <= timezone.localdate():
         record("started_on", Status.ACTIVE, started)
-    deferred_on = p.get("deferred_on")
-    if deferred_on and not any(
-        c.to_status == Status.DEFERRED and c.effective_on == deferred_on for c in changes
+    deferral = next((c for c in reversed(changes) if c.to_status == Status.DEFERRED), None)
+    if (
+        deferred_on
+        and enrolment.status == Status.DEFERRED
+        and deferral
+        and deferral.effective_on != deferred_on
     ):
+        row.fail(
+            "deferred_on",
+            f"They are recorded as deferred from {deferral.effective_on:%Y-%m-%d}. Check the date.",
+        )
+        raise _Rollback
+    if deferred_on and not recorded:
         # The import has no column for the deferral's reason; DfE's "other" says so honestly.
         record("deferred_on", Status.DEFERRED, deferred_on, services.Reason.OTHER, "Reason not in the import")
     withdrawn_on = p.get("withdrawn_on")
@@ -614,10 +716,10 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
     )
     cohort = _cohort(row, options, report, result)
     school = _school(row, report, result)
-    participant = _person(row, enrolment, report, result)
-    if cohort is None or school is None or row.problems:
+    participant = _person(row, options, enrolment, report, result)
+    if cohort is None or school is None or participant is None or row.problems:
         return
-    _participant_details(row, participant, school, result)
+    _participant_details(row, options, participant, school, result)
     funding = p.get("funding_route")
     if enrolment is None:
         enrolment = Enrolment.objects.filter(participant=participant, cohort=cohort).first()
@@ -647,7 +749,8 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
     else:
         if enrolment.cohort_id != cohort.pk:
             try:
-                services.enrolment_transfer(
+                # The place as moved (its new cohort gives its start date from here on).
+                enrolment = services.enrolment_transfer(
                     by=options.by, enrolment=enrolment, to_cohort=cohort, note="By import"
                 )
             except DomainError as refused:
@@ -720,6 +823,75 @@ _COLUMN_OF_FIELD = {
 }
 
 
+def _checked_options(
+    *, by: User | None, provider: Provider, create_cohorts: bool, programme: Programme | None
+) -> None:
+    _authorise(by, provider)
+    if programme is not None and programme.provider_id != provider.pk:
+        raise DomainError("Choose one of this provider's programmes.", field="programme")
+    if create_cohorts and programme is None:
+        raise DomainError("Choose the programme that the missing cohorts belong to.", field="programme")
+
+
+def import_upload(
+    *,
+    by: User | None,
+    provider: Provider,
+    file_name: str,
+    content: bytes,
+    create_cohorts: bool = False,
+    programme: Programme | None = None,
+) -> EnrolmentImport:
+    """Keep an uploaded spreadsheet and check it in the background (participants.tasks); its page shows
+    the preview, or the mistakes, once the check is done. Nothing else is written."""
+    _checked_options(by=by, provider=provider, create_cohorts=create_cohorts, programme=programme)
+    batch = EnrolmentImport.objects.create(
+        provider=provider,
+        uploaded_by=by,
+        file_name=file_name[:255],
+        content=content,
+        create_cohorts=create_cohorts,
+        programme=programme,
+        status=EnrolmentImport.Status.CHECKING,
+    )
+    from participants.tasks import import_check_task
+
+    enqueue(import_check_task, batch.pk)
+    return batch
+
+
+def _locked(batch_id: int) -> EnrolmentImport:
+    return (
+        EnrolmentImport.objects.select_for_update(of=("self",))
+        .select_related("provider", "programme", "uploaded_by", "confirmed_by")
+        .get(pk=batch_id)
+    )
+
+
+def import_check_stored(*, batch_id: int) -> EnrolmentImport:
+    """The background check of a kept spreadsheet: its preview, or every mistake. Safe to run twice (or
+    at once): only a file still being checked is checked, under a lock."""
+    with transaction.atomic():
+        batch = _locked(batch_id)
+        if batch.status != EnrolmentImport.Status.CHECKING:
+            return batch
+        try:
+            rows = read_spreadsheet(batch.file_name, bytes(batch.content))
+        except ImportRefused as refused:
+            report = ImportReport(problems=[RowProblem(1, "", refused.message)])
+        else:
+            options = _Options(batch.uploaded_by, batch.provider, batch.create_cohorts, batch.programme)
+            report = _run(rows, options, write=False)
+        batch.report = report.as_json()
+        if report.ok:
+            batch.status = EnrolmentImport.Status.READY
+        else:
+            batch.status = EnrolmentImport.Status.REJECTED
+            batch.content = b""  # the person uploads the corrected file; this one is not needed again
+        batch.save(update_fields=["report", "status", "content", "updated_at"])
+    return batch
+
+
 def import_check(
     *,
     by: User | None,
@@ -729,57 +901,122 @@ def import_check(
     create_cohorts: bool = False,
     programme: Programme | None = None,
 ) -> EnrolmentImport:
-    """Check a spreadsheet and keep it with its preview (or its mistakes); nothing else is written."""
-    _authorise(by, provider)
-    if programme is not None and programme.provider_id != provider.pk:
-        raise DomainError("Choose one of this provider's programmes.", field="programme")
-    if create_cohorts and programme is None:
-        raise DomainError("Choose the programme that the missing cohorts belong to.", field="programme")
-    try:
-        rows = read_spreadsheet(file_name, content)
-    except ImportRefused as refused:
-        report = ImportReport(problems=[RowProblem(1, "", refused.message)])
-    else:
-        report = _run(rows, _Options(by, provider, create_cohorts, programme), write=False)
-    return EnrolmentImport.objects.create(
+    """Keep and check a spreadsheet here and now (the command line's way, and tests')."""
+    _checked_options(by=by, provider=provider, create_cohorts=create_cohorts, programme=programme)
+    batch = EnrolmentImport.objects.create(
         provider=provider,
         uploaded_by=by,
         file_name=file_name[:255],
         content=content,
         create_cohorts=create_cohorts,
         programme=programme,
-        status=EnrolmentImport.Status.READY if report.ok else EnrolmentImport.Status.REJECTED,
-        report=report.as_json(),
+        status=EnrolmentImport.Status.CHECKING,
     )
+    return import_check_stored(batch_id=batch.pk)
 
 
-def import_confirm(*, by: User | None, batch: EnrolmentImport) -> EnrolmentImport:
-    """Import a checked spreadsheet, all or nothing. Checked again against the records as they are now: if
-    something changed since the preview and a row no longer fits, nothing is written and the import shows
-    the new mistakes."""
+def _start_import(by: User | None, batch: EnrolmentImport) -> EnrolmentImport:
     _authorise(by, batch.provider)
-    with transaction.atomic():
-        batch = (
-            EnrolmentImport.objects.select_for_update(of=("self",))
-            .select_related("provider", "programme")
-            .get(pk=batch.pk)
+    batch = _locked(batch.pk)
+    if batch.status != EnrolmentImport.Status.READY:
+        raise DomainError(
+            {
+                EnrolmentImport.Status.IMPORTED: "This file has already been imported.",
+                EnrolmentImport.Status.IMPORTING: "This file is being imported already.",
+                EnrolmentImport.Status.CHECKING: "This file is still being checked. Wait for its preview.",
+            }.get(batch.status, "This file has mistakes. Fix them in your spreadsheet and upload it again.")
         )
-        if batch.status != EnrolmentImport.Status.READY:
-            raise DomainError(
-                "This file has already been imported."
-                if batch.status == EnrolmentImport.Status.IMPORTED
-                else "This file has mistakes. Fix them in your spreadsheet and upload it again."
-            )
+    batch.status = EnrolmentImport.Status.IMPORTING
+    batch.confirmed_by = by
+    batch.save(update_fields=["status", "confirmed_by", "updated_at"])
+    return batch
+
+
+@transaction.atomic
+def import_confirm_later(*, by: User, batch: EnrolmentImport) -> EnrolmentImport:
+    """Import a checked spreadsheet in the background, all or nothing (see import_confirm_stored)."""
+    batch = _start_import(by, batch)
+    from participants.tasks import import_confirm_task
+
+    enqueue(import_confirm_task, batch.pk)
+    return batch
+
+
+def import_confirm_stored(*, batch_id: int) -> EnrolmentImport:
+    """The background import of a checked spreadsheet, all or nothing, as the person who confirmed it.
+    Checked again against the records as they are now: if something changed since the preview and a row
+    no longer fits, nothing is written and the import shows the new mistakes. Safe to run twice."""
+    with transaction.atomic():
+        batch = _locked(batch_id)
+        if batch.status != EnrolmentImport.Status.IMPORTING:
+            return batch
         rows = read_spreadsheet(batch.file_name, bytes(batch.content))
-        report = _run(rows, _Options(by, batch.provider, batch.create_cohorts, batch.programme), write=True)
+        options = _Options(batch.confirmed_by, batch.provider, batch.create_cohorts, batch.programme)
+        report = _run(rows, options, write=True)
         batch.report = report.as_json()
         if report.ok:
             batch.status = EnrolmentImport.Status.IMPORTED
             batch.imported_at = timezone.now()
         else:
             batch.status = EnrolmentImport.Status.REJECTED
-        batch.save(update_fields=["report", "status", "imported_at"])
+        batch.content = b""  # imported, or to be corrected and uploaded again: not needed any more
+        batch.save(update_fields=["report", "status", "content", "imported_at", "updated_at"])
     return batch
+
+
+def import_confirm(*, by: User | None, batch: EnrolmentImport) -> EnrolmentImport:
+    """Import a checked spreadsheet here and now, all or nothing (the command line's way, and tests')."""
+    with transaction.atomic():
+        batch = _start_import(by, batch)
+    return import_confirm_stored(batch_id=batch.pk)
+
+
+# How long a check or an import may run before its page offers to start it again (e.g. the worker
+# stopped, or Redis was down when it was queued). Starting it again is safe: see the *_stored functions.
+STUCK_AFTER = datetime.timedelta(minutes=5)
+
+
+def import_is_stuck(batch: EnrolmentImport) -> bool:
+    return batch.status in (EnrolmentImport.Status.CHECKING, EnrolmentImport.Status.IMPORTING) and (
+        timezone.now() - batch.updated_at > STUCK_AFTER
+    )
+
+
+def import_restart(*, by: User, batch: EnrolmentImport) -> EnrolmentImport:
+    """Queue a check or an import again that has not finished long after it started."""
+    _authorise(by, batch.provider)
+    if not import_is_stuck(batch):
+        raise DomainError("This file is not stuck: its check or import is still running, or has finished.")
+    from participants.tasks import import_check_task, import_confirm_task
+
+    task = import_check_task if batch.status == EnrolmentImport.Status.CHECKING else import_confirm_task
+    EnrolmentImport.objects.filter(pk=batch.pk).update(updated_at=timezone.now())
+    enqueue(task, batch.pk)
+    return batch
+
+
+def import_failed(*, batch_id: int) -> None:
+    """After a background check or import crashed (its transaction was rolled back, so nothing was
+    written): say so on the file's page, and let the person try again."""
+    with transaction.atomic():
+        batch = _locked(batch_id)
+        if batch.status == EnrolmentImport.Status.CHECKING:
+            batch.status = EnrolmentImport.Status.REJECTED
+            batch.content = b""
+            message = "We could not check this file because of a problem on our side. Upload it again."
+        elif batch.status == EnrolmentImport.Status.IMPORTING:
+            batch.status = EnrolmentImport.Status.READY
+            message = "The import stopped because of a problem on our side. Nothing was imported: try again."
+        else:
+            return
+        batch.report = {
+            **batch.report,
+            "ok": batch.status == EnrolmentImport.Status.READY,
+            "failure": message,
+        }
+        if batch.status == EnrolmentImport.Status.REJECTED:
+            batch.report["problems"] = [{"row": 1, "column": "", "message": message}]
+        batch.save(update_fields=["status", "content", "report", "updated_at"])
 
 
 def import_enrolments(
@@ -807,8 +1044,9 @@ def import_enrolments(
 
 
 def import_invite(*, by: User, batch: EnrolmentImport) -> int:
-    """Invite every participant of an imported file who has not set up their account and has no invitation
-    waiting; returns how many were invited. Safe to repeat: nobody gets two."""
+    """Invite every participant of an imported file whose place is still going (accepted, active or
+    deferred), who has not set up their account and has no invitation waiting; returns how many were
+    invited. Safe to repeat: nobody gets two."""
     _authorise(by, batch.provider)
     if batch.status != EnrolmentImport.Status.IMPORTED:
         raise DomainError("Import the file first, then send the invitations.")
@@ -817,6 +1055,8 @@ def import_invite(*, by: User, batch: EnrolmentImport) -> int:
         User.objects.filter(
             participant__enrolments__provider=batch.provider,
             participant__enrolments__external_id__in=external_ids,
+            # Only places still going: a migrated past cohort's people are not invited.
+            participant__enrolments__status__in=[Status.ACCEPTED, Status.ACTIVE, Status.DEFERRED],
         )
         .distinct()
         .order_by("pk")

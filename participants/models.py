@@ -297,8 +297,10 @@ class EnrolmentImport(models.Model):
     then, all or nothing."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", "Being checked"
         REJECTED = "rejected", "Has mistakes to fix"
         READY = "ready", "Checked, waiting for you to confirm"
+        IMPORTING = "importing", "Being imported"
         IMPORTED = "imported", "Imported"
 
     provider = models.ForeignKey("programmes.Provider", on_delete=models.CASCADE, related_name="imports")
@@ -306,6 +308,8 @@ class EnrolmentImport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     file_name = models.CharField(max_length=255)
+    # The file itself, kept only while it may still be imported (checking, waiting, importing): it holds
+    # special-category data, so it is emptied once imported or found to have mistakes.
     content = models.BinaryField()
     create_cohorts = models.BooleanField(default=False)
     programme = models.ForeignKey(
@@ -314,7 +318,12 @@ class EnrolmentImport(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     # The preview (what will be created and updated) or the mistakes, as shown to the admin.
     report = models.JSONField(default=dict)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the status last changed: a check or import still running long after shows as stuck.
+    updated_at = models.DateTimeField(auto_now=True)
     imported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

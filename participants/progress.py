@@ -257,11 +257,23 @@ def with_vat(amount: Decimal) -> Decimal:
     return (amount * (1 + VAT_RATE)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def price_text(amount: Decimal, *, plus_vat: bool) -> str:
-    """ "£4,800" or "£4,800 + VAT (£5,760 with VAT)"."""
+def price_text(amount: Decimal, *, plus_vat: bool, including_vat: Decimal | None = None) -> str:
+    """ "£4,800" or "£4,800 + VAT (£5,760 with VAT)". `including_vat` overrides the amount with VAT (the last
+    instalment's, which takes what rounding left over)."""
     if not plus_vat:
         return pounds(amount)
-    return f"{pounds(amount)} + VAT ({pounds(with_vat(amount))} with VAT)"
+    total = with_vat(amount) if including_vat is None else including_vat
+    return f"{pounds(amount)} + VAT ({pounds(total)} with VAT)"
+
+
+def instalments_with_vat(amounts: list[Decimal]) -> list[Decimal]:
+    """Each instalment with VAT, rounded to the penny, the last taking the remainder so that they add up to
+    the total with VAT: £333.33, £333.33 and £333.34 + VAT are £400, £400 and £400 (not £400.01), as
+    £1,000 + VAT is £1,200."""
+    if not amounts:
+        return []
+    firsts = [with_vat(amount) for amount in amounts[:-1]]
+    return [*firsts, with_vat(sum(amounts, Decimal(0))) - sum(firsts, Decimal(0))]
 
 
 @dataclass(frozen=True)
@@ -293,13 +305,13 @@ def funding_for(enrolment: Enrolment, *, today: datetime.date) -> Funding:
     placement = enrolment.placement_option
     instalments = []
     if fee is not None:
-        for part in sorted(fee.instalments.all(), key=lambda i: i.months_after_start):
+        parts = sorted(fee.instalments.all(), key=lambda i: i.months_after_start)
+        # The instalments add up to the fee (the service checks), so these add up to the total with VAT.
+        totals = instalments_with_vat([part.amount for part in parts])
+        for part, including_vat in zip(parts, totals, strict=True):
             due = add_months(enrolment.started_on, part.months_after_start)
-            instalments.append(
-                InstalmentDue(
-                    amount=price_text(part.amount, plus_vat=fee.plus_vat), due_on=due, was_due=due < today
-                )
-            )
+            amount = price_text(part.amount, plus_vat=fee.plus_vat, including_vat=including_vat)
+            instalments.append(InstalmentDue(amount=amount, due_on=due, was_due=due < today))
     return Funding(
         who_pays=WHO_PAYS.get(enrolment.funding_route, ""),
         fee_name=fee.name if fee else "",

@@ -322,7 +322,8 @@ def import_list(*, user: object, provider_id: int | None = None) -> QuerySet[Enr
     imports = EnrolmentImport.objects.filter(provider_q(user, Action.VIEW_ENROLMENTS))
     if provider_id is not None:
         imports = imports.filter(provider_id=provider_id)
-    return imports.select_related("provider", "uploaded_by", "programme").defer("content")
+    # Without the file or its report (a large file's report runs to megabytes): a list shows neither.
+    return imports.select_related("provider", "uploaded_by", "programme").defer("content", "report")
 
 
 def import_get(*, user: object, pk: int, action: Action = Action.VIEW_ENROLMENTS) -> EnrolmentImport:

@@ -216,6 +216,18 @@ def enrolment_transfer(
         raise DomainError(
             "Enter today's date or an earlier one: a change is recorded once it has happened.", field="on"
         )
+    # Not before the last status change: a move dated before a deferral would read as if it came first.
+    last = (
+        enrolment.changes.exclude(from_status=F("to_status"))
+        .order_by("-effective_on", "-recorded_at")
+        .first()
+    )
+    if on is not None and last is not None and on < last.effective_on:
+        raise DomainError(
+            f"Enter a date on or after {last.effective_on:%-d %B %Y}, when their place last changed "
+            f"({Status(last.to_status).label.lower()}).",
+            field="on",
+        )
     old = enrolment.cohort
     EnrolmentChange.objects.create(
         enrolment=enrolment,
@@ -439,8 +451,11 @@ def deadline_for(
     paused = 0
     deferred_since: datetime.date | None = None
     if programme.deferral_pauses_clock:
+        # Only status changes: a transfer, group, coach or funding change (from == to) neither starts
+        # nor ends a pause, even when it is dated before the deferral.
+        status_changes = [c for c in changes if c.from_status != c.to_status]
         for change in sorted(
-            changes, key=lambda c: (c.effective_on, c.recorded_at or timezone.now(), c.pk or 0)
+            status_changes, key=lambda c: (c.effective_on, c.recorded_at or timezone.now(), c.pk or 0)
         ):
             if change.to_status == Status.DEFERRED and deferred_since is None:
                 deferred_since = change.effective_on

@@ -27,4 +27,5 @@ import_urls = [
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/invite/", imports.import_invite, name="import_invite"),
+    path("imports/<int:pk>/restart/", imports.import_restart, name="import_restart"),
 ]

@@ -205,6 +205,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models have a `status`: name each set of choices after its model rather than a number.
+    "ENUM_NAME_OVERRIDES": {
+        "EnrolmentStatusEnum": "participants.models.Enrolment.Status",
+        "ImportStatusEnum": "participants.models.EnrolmentImport.Status",
+    },
 }
 
 LOGGING = {

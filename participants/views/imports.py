@@ -93,7 +93,7 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
     if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            batch = imports.import_check(
+            batch = imports.import_upload(
                 by=request.user,
                 provider=provider,
                 file_name=upload.name,
@@ -123,6 +123,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = access_for(request.user).may(Action.MANAGE_ENROLMENTS, batch.provider_id)
     context = {
         "batch": batch,
+        "working": batch.status in (EnrolmentImport.Status.CHECKING, EnrolmentImport.Status.IMPORTING),
+        "stuck": imports.import_is_stuck(batch),
         "provider": batch.provider,
         "report": report,
         "changed_rows": [r for r in report.get("rows", []) if r["action"] != "unchanged"],
@@ -143,20 +145,20 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_get(user=request.user, pk=pk, action=Action.MANAGE_ENROLMENTS)
     try:
-        batch = imports.import_confirm(by=request.user, batch=batch)
+        imports.import_confirm_later(by=request.user, batch=batch)
     except DomainError as error:
         messages.error(request, error.message)
-    else:
-        if batch.status == EnrolmentImport.Status.IMPORTED:
-            messages.success(
-                request, f"{batch.file_name} imported: " + "; ".join(batch.report["summary"]) + "."
-            )
-        else:
-            messages.error(
-                request,
-                "Nothing was imported: the records changed since the preview and some rows no longer fit. "
-                "The mistakes are listed below.",
-            )
+    return redirect("import_detail", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def import_restart(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.import_get(user=request.user, pk=pk, action=Action.MANAGE_ENROLMENTS)
+    try:
+        imports.import_restart(by=request.user, batch=batch)
+    except DomainError as error:
+        messages.error(request, error.message)
     return redirect("import_detail", pk=batch.pk)
 
 

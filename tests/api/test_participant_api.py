@@ -467,6 +467,38 @@ def test_a_participant_sees_their_own_place_and_history_but_may_not_change_it(ap
     assert status_of(mine) == S.DEFERRED
 
 
+STAFF_ONLY = {"note", "changed_by"}
+
+
+def test_a_participant_reads_their_history_without_the_admins_notes_or_emails(
+    admin, api, client, own, other, provider
+):
+    """Notes and who recorded a change are for those who see the provider's enrolments; a participant (even
+    one who administers another provider) gets the rest of each row."""
+    participant = person(Role.PARTICIPANT, provider)
+    mine = participant.participant.enrolments.get()
+    services.enrolment_defer(
+        by=own["admin"], enrolment=mine, reason="long-term-sickness", note="Signed off: stress at home"
+    )
+    elsewhere = EnrolmentFactory(cohort=other["cohort"], participant__user=own["admin"])
+    services.enrolment_withdraw(
+        by=other["admin"], enrolment=elsewhere, reason="change-in-career", note="Left for a new post"
+    )
+    rest = {"id", "from_status", "to_status", "effective_on", "reason", "recorded_at", "imported"}
+
+    (own_row,) = api(participant).get(f"/api/v1/enrolments/{mine.pk}/history/").json()
+    (admins_own_row,) = admin.get(f"/api/v1/enrolments/{elsewhere.pk}/history/").json()
+
+    assert set(own_row) == rest and own_row["reason"] == "long-term-sickness"
+    assert set(admins_own_row) == rest and admins_own_row["reason"] == "change-in-career"
+    for reader in (admin, api(person(Role.PLATFORM_STAFF))):
+        (row,) = reader.get(f"/api/v1/enrolments/{mine.pk}/history/").json()
+        assert (row["note"], row["changed_by"]) == ("Signed off: stress at home", own["admin"].email)
+    # The schema does not promise what may be left out.
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert set(schema["components"]["schemas"]["EnrolmentChange"]["required"]) == rest
+
+
 def test_an_admin_elsewhere_may_not_change_their_own_place(api, own, other):
     """A provider admin who is also a participant at another provider sees their place but cannot act on it:
     the service refuses, as only that provider's admins may change its enrolments."""

@@ -70,7 +70,9 @@ def test_admin_fixes_a_bad_row_imports_and_the_participant_sees_their_home(page:
     expect(page.get_by_role("main")).to_contain_text("2 new places")
     assert Enrolment.objects.count() == 0
     submit(page, page.get_by_role("button", name="Import 2 rows"))
-    expect(page.get_by_role("alert")).to_contain_text("cohort.csv imported: 2 new places")
+    imported = page.get_by_role("region", name="Imported")
+    expect(imported).to_contain_text("cohort.csv imported on")
+    expect(imported).to_contain_text("2 new places")
     assert Enrolment.objects.filter(provider=provider, status=Enrolment.Status.ACTIVE).count() == 2
 
     submit(page, page.get_by_role("button", name="Send invitations to this file's participants"))

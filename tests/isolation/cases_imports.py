@@ -32,6 +32,8 @@ IMPORT_SCOPED: dict[str, Scoped] = {
     "import_detail": Scoped(Action.VIEW_ENROLMENTS, _batch),
     "import_confirm": Scoped(Action.MANAGE_ENROLMENTS, _batch, method="post", ok=OK),
     "import_invite": Scoped(Action.MANAGE_ENROLMENTS, _batch, method="post", ok=OK),
+    # Not stuck: refused with a message (302).
+    "import_restart": Scoped(Action.MANAGE_ENROLMENTS, _batch, method="post", ok=OK),
 }
 IMPORT_LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {}
 

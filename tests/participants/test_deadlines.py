@@ -66,3 +66,18 @@ def test_a_deadline_still_paused_grows_until_they_resume():
     assert deadline.paused_now and deadline.paused_days == 10
     assert deadline.date == D(2021, 3, 11)
     assert deadline.days_left(D(2021, 3, 1)) == 10
+
+
+def test_a_transfer_or_other_same_status_change_neither_starts_nor_ends_a_pause():
+    enrolment = place(D(2019, 9, 1), pauses=True, extension=False)
+    changes = [
+        # A move to another cohort, backdated before the deferral: the clock is not paused from here.
+        change(enrolment, "deferred", D(2020, 1, 10), "deferred"),
+        change(enrolment, "deferred", D(2020, 3, 1), "active"),
+        change(enrolment, "deferred", D(2020, 3, 15), "deferred"),  # a group change while deferred
+        change(enrolment, "active", D(2020, 4, 1), "deferred"),  # 31 days deferred
+        change(enrolment, "active", D(2020, 5, 1), "active"),
+    ]
+    deadline = deadline_for(enrolment, changes, today=D(2020, 6, 1))
+    assert (deadline.paused_days, deadline.paused_now) == (31, False)
+    assert deadline.date == D(2021, 3, 1) + datetime.timedelta(days=31)

@@ -510,6 +510,29 @@ def test_fee_with_vat_and_instalments_dated_from_the_start(client, today, enrolm
     assert "Non-refundable once enrolment is confirmed." in funding
 
 
+def test_instalments_with_vat_add_up_to_the_total_with_vat(client, today, enrolment, programme):
+    fee = FeeOption.objects.create(programme=programme, name="Thirds", amount=Decimal("1000"), plus_vat=True)
+    for months, amount in ((0, "333.33"), (5, "333.33"), (15, "333.34")):
+        Instalment.objects.create(fee_option=fee, months_after_start=months, amount=Decimal(amount))
+    Enrolment.objects.filter(pk=enrolment.pk).update(fee_option=fee)
+
+    page = home(client, enrolment.participant.user)
+
+    assert summary(page, "Total") == "£1,200 including VAT at 20%"
+    # £333.33 + VAT rounds to £400.00, and so would £333.34 + VAT (£400.008) to £400.01: the last instalment
+    # takes what is left of the £1,200, so the three come to the total.
+    rows = [
+        page.row("Was due 31 August 2025"),
+        page.row("Was due 31 January 2026"),
+        page.row("Due 30 November 2026"),
+    ]
+    assert [amount for _, amount in rows] == [
+        "£333.33 + VAT (£400 with VAT)",
+        "£333.33 + VAT (£400 with VAT)",
+        "£333.34 + VAT (£400 with VAT)",
+    ]
+
+
 def test_a_fee_without_vat_has_no_vat_total(client, today, enrolment, programme):
     fee = FeeOption.objects.create(programme=programme, name="Standard", amount=Decimal("3890"))
     Instalment.objects.create(fee_option=fee, months_after_start=0, amount=Decimal("3890"))

@@ -5,6 +5,7 @@ place, past cohorts migrate with their history, and imported people get their in
 
 import datetime
 import io
+import time
 from decimal import Decimal
 
 import pytest
@@ -25,9 +26,15 @@ from participants.models import (
     School,
 )
 from programmes.models import Cohort
+from tests.accounts.factories import UserFactory
 from tests.participants.factories import EnrolmentFactory, SchoolFactory
 from tests.people import person
-from tests.programmes.factories import CohortFactory, ProgrammeFactory, ProviderFactory
+from tests.programmes.factories import (
+    CohortFactory,
+    ProgrammeFactory,
+    ProviderFactory,
+    StaffMembershipFactory,
+)
 
 pytestmark = pytest.mark.django_db
 S = Enrolment.Status
@@ -164,7 +171,7 @@ def test_someone_who_has_set_up_their_account_keeps_their_own_name_and_address(w
     assert moved.status == EnrolmentImport.Status.REJECTED
     [problem] = moved.report["problems"]
     assert (problem["row"], problem["column"]) == (2, "email")
-    assert "has set up their account" in problem["message"]
+    assert "whose account is set up or used elsewhere" in problem["message"]
 
 
 def test_a_place_entered_by_hand_is_matched_not_duplicated(world):
@@ -249,7 +256,7 @@ def test_a_file_full_of_mistakes_gets_every_one_back_with_its_row_and_column(wor
         (20, "external_id"): "Row 2 has the same external_id",
         (21, "deferred_on"): "before their start on 1 October 2025",
         (22, "outcome"): "Someone who withdrew has no outcome",
-        (23, "deferred_on"): "so their place cannot be deferred",  # the lifecycle refuses: not started yet
+        (23, "deferred_on"): "before their start on 1 September 2026 (cohort ee-future's start)",
     }
     assert len(expected) >= 15
     for where, words in expected.items():
@@ -411,6 +418,11 @@ def test_the_command_imports_all_or_nothing_and_lists_each_mistake(world, tmp_pa
     out = capsys.readouterr().out
     assert "Imported cohort.csv for Ember Leadership: 3 new places" in out
     assert Enrolment.objects.filter(changes__changed_by__isnull=True).distinct().count() == 3  # by the system
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text(GOOD.replace("ee-2025", "ee-2031"))
+    with pytest.raises(CommandError, match="Nothing was imported: 3 mistakes to fix in unknown.csv"):
+        call_command("import_enrolments", "ember", str(unknown))
+    assert "add --create-cohorts --programme CODE" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text(GOOD.replace("A-003,carys.evans@example.org", "A-003,carys.evans"))
     with pytest.raises(CommandError, match="Nothing was imported: 1 mistake"):
@@ -483,3 +495,132 @@ def test_schools_are_shared_so_an_import_fills_in_what_is_unknown_and_never_over
     assert School.objects.get(urn="137042").fsm_percent == Decimal("35.00")
     assert School.objects.get(urn="137042").name == "Northfield Primary School"
     assert School.objects.get(urn="140001").fsm_percent == Decimal("12.00")
+
+
+def test_an_account_used_by_another_provider_or_by_staff_elsewhere_cannot_be_enrolled_by_a_file(world):
+    provider, _, _, _ = world
+    elsewhere = EnrolmentFactory(
+        participant__user__email="amira.khan@example.org"
+    )  # a place at another provider
+    StaffMembershipFactory(user__email="ben.jones@example.org")  # works for another provider
+    UserFactory(email="carys.evans@example.org", is_moderator=True)
+    before = (elsewhere.participant.ethnicity_code, elsewhere.participant.school_id)
+    with_ethnicity = GOOD.replace(HEADER, HEADER + ",ethnicity_code").replace(
+        "funded_place\n", "funded_place,WBRI\n"
+    )
+    batch = check(world, with_ethnicity)
+    messages = {p["row"]: p["message"] for p in batch.report["problems"]}
+    assert "amira.khan@example.org belongs to someone with a place at another provider" in messages[2]
+    assert "ben.jones@example.org belongs to someone who works for another provider" in messages[3]
+    assert "carys.evans@example.org belongs to a moderator or platform staff" in messages[4]
+    assert all("each provider's records are kept apart" in m for m in messages.values())
+    elsewhere.participant.refresh_from_db()
+    assert (elsewhere.participant.ethnicity_code, elsewhere.participant.school_id) == before
+
+
+def test_this_providers_own_coach_can_also_hold_a_place(world):
+    provider = world[0]
+    coach = StaffMembershipFactory(provider=provider, role="coach", user__email="amira.khan@example.org").user
+    batch = confirm(world, check(world, GOOD))
+    assert batch.status == EnrolmentImport.Status.IMPORTED
+    assert Enrolment.objects.filter(participant__user=coach, provider=provider).exists()
+
+
+def test_a_file_cannot_rename_or_readdress_an_account_used_elsewhere(world):
+    confirm(world, check(world, GOOD))
+    amira = User.objects.get(email="amira.khan@example.org")
+    EnrolmentFactory(participant=amira.participant)  # she now also has a place at another provider
+    moved = check(world, GOOD.replace("amira.khan@example.org", "attacker@example.org"))
+    assert problems(moved) == {(2, "email")}
+    renamed = check(world, GOOD.replace("Amira,Khan", "Someone,Else"))
+    assert renamed.report["rows"][0]["action"] == "unchanged"
+    amira.refresh_from_db()
+    assert (amira.email, amira.full_name) == ("amira.khan@example.org", "Amira Khan")
+
+
+def test_values_longer_than_their_records_hold_are_row_mistakes_not_errors(world):
+    _, programme, _, _ = world
+    long_id = "X" * 101
+    text = GOOD.replace("A-001", long_id).replace("Ben,Jones", "Ben," + "J" * 199)
+    text = text.replace(
+        "A-003,carys.evans@example.org,Carys,Evans,140001,Hillside Academy,ee-2025,",
+        "A-003,carys.evans@example.org,Carys,Evans,140001,Hillside Academy,Autumn 2019,",
+    )
+    batch = check(world, text, create_cohorts=True, programme=programme)
+    messages = {(p["row"], p["column"]): p["message"] for p in batch.report["problems"]}
+    assert messages[(2, "external_id")] == "This is 101 characters long; the most is 100. Shorten it."
+    assert "first_name and last_name must be 199 characters or fewer" in messages[(3, "last_name")]
+    assert "use letters, numbers, hyphens and underscores only" in messages[(4, "cohort_code")]
+
+
+def test_a_reimport_that_moves_a_place_starts_it_with_its_new_cohort(world):
+    _, programme, _, _ = world
+    later = CohortFactory(
+        programme=programme, code="ee-2026", start_date=D(2026, 9, 7), end_date=D(2028, 2, 28)
+    )
+    with time_machine.travel(datetime.datetime(2025, 8, 1, 12, tzinfo=datetime.UTC), tick=False):
+        confirm(world, check(world, GOOD))
+    assert Enrolment.objects.get(external_id="A-001").status == S.ACCEPTED
+    confirm(
+        world,
+        check(
+            world,
+            GOOD.replace(
+                "A-001,amira.khan@example.org,Amira,Khan,137042,Northfield Primary,ee-2025",
+                "A-001,amira.khan@example.org,Amira,Khan,137042,Northfield Primary,ee-2026",
+            ),
+        ),
+    )
+    amira = Enrolment.objects.get(external_id="A-001")
+    assert amira.cohort == later
+    assert amira.status == S.ACCEPTED  # the new cohort starts in September: not active from the old start
+
+
+def test_data_under_a_column_without_a_name_is_refused(world):
+    batch = check(
+        world,
+        GOOD.replace(
+            "A-002,ben.jones@example.org,Ben,Jones,137042,Northfield Primary,ee-2025,school",
+            "A-002,ben.jones@example.org,Ben,Jones,137042,Northfield Primary,ee-2025,school,oops",
+        ),
+    )
+    [problem] = batch.report["problems"]
+    assert problem["message"].startswith("Row 3 has something in column I, which has no name in row 1.")
+
+
+def test_a_tiny_xlsx_that_claims_a_vast_sheet_is_refused_quickly(world):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(imports.REQUIRED_COLUMNS))
+    sheet.append(["A-1", "a@example.org", "A", "B", "137042", "ee-2025"])
+    sheet.cell(row=200_000, column=16_000, value="far away")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert len(buffer.getvalue()) < 20_000
+    started = time.perf_counter()
+    batch = check(world, buffer.getvalue())
+    assert time.perf_counter() - started < 5
+    assert "The sheet goes on past row 6,000" in batch.report["problems"][0]["message"]
+
+
+def test_invitations_go_only_to_places_still_going(world, django_capture_on_commit_callbacks):
+    provider, programme, _, admin = world
+    past = f"""{HEADER},cohort_start_date,started_on,withdrawn_on,withdrawal_reason
+P-1,past.one@example.org,Pat,One,137042,Northfield Primary,ee-2019,school,2019-09-02,2019-09-02,2020-05-04,change-in-career
+"""
+    batch = confirm(world, check(world, past, create_cohorts=True, programme=programme))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert imports.import_invite(by=admin, batch=batch) == 0  # withdrawn years ago: no invitation
+
+
+def test_a_deferral_date_that_differs_from_the_recorded_one_says_so(world):
+    text = GOOD.replace(HEADER, HEADER + ",deferred_on").replace(
+        "funded_place\n", "funded_place,2025-11-03\n"
+    )
+    text = text.replace(",school\n", ",school,\n").replace("ee-2025,\n", "ee-2025,,\n")
+    confirm(world, check(world, text))
+    assert Enrolment.objects.get(external_id="A-001").status == S.DEFERRED
+    again = check(world, text.replace("2025-11-03", "2025-11-10"))
+    [problem] = again.report["problems"]
+    assert (problem["row"], problem["column"]) == (2, "deferred_on")
+    assert problem["message"] == "They are recorded as deferred from 2025-11-03. Check the date."

@@ -154,3 +154,24 @@ def test_the_assessment_records_an_outcome_without_a_person(provider):
     services.enrolment_record_outcome(by=None, enrolment=place, passed=False)
     place.refresh_from_db()
     assert place.status == S.FAILED and place.changes.get().changed_by is None
+
+
+def test_a_move_cannot_be_dated_before_the_last_status_change(admin, provider):
+    place = enrolment(provider, status=S.ACTIVE)
+    services.enrolment_defer(by=admin, enrolment=place, reason="bereavement", on=D(2021, 3, 1))
+    # A group or coach change (same status) later on does not count: only the deferral does.
+    EnrolmentChange.objects.create(
+        enrolment=place, from_status=S.DEFERRED, to_status=S.DEFERRED, effective_on=D(2021, 5, 20)
+    )
+    later = CohortFactory(programme=place.cohort.programme, code="2021-autumn", start_date=D(2021, 9, 6))
+    with pytest.raises(
+        DomainError,
+        match=r"Enter a date on or after 1 March 2021, when their place last changed \(deferred\)\.",
+    ) as refused:
+        services.enrolment_transfer(by=admin, enrolment=place, to_cohort=later, on=D(2021, 2, 1))
+    assert refused.value.field == "on"
+    place.refresh_from_db()
+    assert place.cohort != later and place.changes.count() == 2
+    services.enrolment_transfer(by=admin, enrolment=place, to_cohort=later, on=D(2021, 4, 1))
+    place.refresh_from_db()
+    assert place.cohort == later and place.changes.count() == 3

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from npqel.words import plural
 from participants.imports import import_enrolments
 from participants.models import EnrolmentImport
 from programmes.models import Programme, Provider
@@ -61,8 +62,10 @@ class Command(BaseCommand):
             for problem in report["problems"]:
                 where = f"Row {problem['row']}" + (f", {problem['column']}" if problem["column"] else "")
                 self.stderr.write(f"{where}: {problem['message']}")
+            if any(p["message"].startswith("There is no cohort") for p in report["problems"]):
+                self.stderr.write("To create missing cohorts here, add --create-cohorts --programme CODE.")
             raise CommandError(
-                f"Nothing was imported: {len(report['problems'])} mistake(s) to fix in {path.name}."
+                f"Nothing was imported: {plural(len(report['problems']), 'mistake')} to fix in {path.name}."
             )
         verb = "Would import" if batch.status == EnrolmentImport.Status.READY else "Imported"
         self.stdout.write(f"{verb} {path.name} for {provider.name}: " + "; ".join(report["summary"]) + ".")
