@@ -98,3 +98,33 @@ def test_health_reports_the_running_worker(worker, client):
     assert body["status"] == "ok"
     assert body["checks"]["redis"]["status"] == "up"
     assert any(name.startswith(worker) for name in body["checks"]["workers"]["workers"])
+
+
+def test_worker_checks_and_imports_a_spreadsheet(worker, make_person, provider):
+    import datetime
+
+    from participants import imports
+    from participants.models import Enrolment, EnrolmentImport
+    from tests.programmes.factories import CohortFactory, ProgrammeFactory
+
+    CohortFactory(
+        programme=ProgrammeFactory(provider=provider),
+        code="worker-2025",
+        start_date=datetime.date(2025, 9, 1),
+        end_date=datetime.date(2027, 2, 26),
+    )
+    admin = make_person(Role.PROVIDER_ADMIN, provider)
+    content = (
+        b"external_id,email,first_name,last_name,school_urn,school_name,cohort_code\n"
+        b"W-1,worker.one@example.org,Wren,One,137042,Northfield Primary,worker-2025\n"
+    )
+    batch = imports.import_upload(by=admin, provider=provider, file_name="w.csv", content=content)
+    assert wait_for(lambda: EnrolmentImport.objects.get(pk=batch.pk).status == "ready"), (
+        "The worker did not check the file within 20 seconds."
+    )
+    assert not Enrolment.objects.exists()  # checking writes nothing
+    imports.import_confirm_later(by=admin, batch=EnrolmentImport.objects.get(pk=batch.pk))
+    assert wait_for(lambda: EnrolmentImport.objects.get(pk=batch.pk).status == "imported"), (
+        "The worker did not import the file within 20 seconds."
+    )
+    assert Enrolment.objects.get(external_id="W-1").participant.user.email == "worker.one@example.org"
