@@ -628,7 +628,8 @@ def _history(
     """The status changes the row's dates describe, recorded through the lifecycle services (so the same
     rules hold as for live changes), marked as imported. What is already recorded is left alone."""
     p = row.parsed
-    changes = list(enrolment.changes.all())
+    # Status changes only: a move to another cohort or a changed funding route keeps the status.
+    changes = [c for c in enrolment.changes.all() if c.from_status != c.to_status]
 
     def record(column: str, to: str, on: datetime.date, reason: str = "", note: str = "") -> None:
         try:
@@ -751,24 +752,26 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
             try:
                 # The place as moved (its new cohort gives its start date from here on).
                 enrolment = services.enrolment_transfer(
-                    by=options.by, enrolment=enrolment, to_cohort=cohort, note="By import"
+                    by=options.by, enrolment=enrolment, to_cohort=cohort, note="By import", imported=True
                 )
             except DomainError as refused:
                 row.fail("cohort_code", refused.message)
                 return
             result.changes.append(f"moves to cohort {cohort.code}")
-        update = {}
+        update: dict[str, object] = {}
+        notes = [change for change in result.changes if change.startswith(("email ", "name "))]
         if funding is not None and enrolment.funding_route != funding:
             update["funding_route"] = funding
-            result.changes.append(f"funding → {Enrolment.FundingRoute(funding).label}")
+            old = Enrolment.FundingRoute(enrolment.funding_route).label
+            notes.append(f"funding {old} → {Enrolment.FundingRoute(funding).label}")
         started = p.get("started_on")
         if started and enrolment.start_date != started:
             update["start_date"] = started
-            result.changes.append(f"start → {started:%-d %B %Y}")
-        if update:
-            for key, value in update.items():
-                setattr(enrolment, key, value)
-            enrolment.save(update_fields=[*update, "updated_at"])
+            notes.append(f"start {enrolment.started_on:%-d %B %Y} → {started:%-d %B %Y}")
+        if notes:
+            # Recorded in the place's history like any other change, marked as imported.
+            services.enrolment_import_update(by=options.by, enrolment=enrolment, changes=update, notes=notes)
+            result.changes.extend(note for note in notes if note not in result.changes)
     _history(row, options, enrolment, report, result)
     if result.action == "unchanged" and result.changes:
         result.action = "update"

@@ -4,7 +4,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -72,13 +72,23 @@ def participant_list(*, user: object) -> QuerySet[Participant]:
     """Participants with an enrolment at a provider where the user may see enrolments, plus the user's own
     record. Each is annotated with `equality_visible`: whether the user may see that participant's equality
     data (ethnicity, sex, disability, age band), i.e. holds VIEW_EQUALITY_DATA at one of their providers."""
+    access = access_for(user)
     enrolled = Enrolment.objects.filter(participant=OuterRef("pk"))
-    scope = Q(Exists(enrolled.filter(provider_q(user, Action.VIEW_ENROLMENTS))))
-    if access_for(user).enrolled_provider_ids:
-        scope |= Q(user=user)
+    if access.everywhere(Action.VIEW_ENROLMENTS):
+        # Platform staff: every participant, without a semi-join over every enrolment to count them.
+        participants = Participant.objects.all()
+    else:
+        scope = Q(Exists(enrolled.filter(provider_q(user, Action.VIEW_ENROLMENTS))))
+        if access.enrolled_provider_ids:
+            scope |= Q(user=user)
+        participants = Participant.objects.filter(scope)
+    equality_visible = (
+        Value(True)
+        if access.everywhere(Action.VIEW_EQUALITY_DATA)
+        else Exists(enrolled.filter(provider_q(user, Action.VIEW_EQUALITY_DATA)))
+    )
     return (
-        Participant.objects.filter(scope)
-        .annotate(equality_visible=Exists(enrolled.filter(provider_q(user, Action.VIEW_EQUALITY_DATA))))
+        participants.annotate(equality_visible=equality_visible)
         .select_related("user", "school")
         .order_by("pk")
     )

@@ -190,7 +190,13 @@ def enrolment_record_outcome(
 
 @transaction.atomic
 def enrolment_transfer(
-    *, by: User, enrolment: Enrolment, to_cohort: Cohort, on: datetime.date | None = None, note: str = ""
+    *,
+    by: User | None,
+    enrolment: Enrolment,
+    to_cohort: Cohort,
+    on: datetime.date | None = None,
+    note: str = "",
+    imported: bool = False,
 ) -> Enrolment:
     """Move a place to another cohort of the same provider (e.g. after a deferral), keeping its history.
     The start date moves to the new cohort's unless one was set for the person."""
@@ -236,6 +242,7 @@ def enrolment_transfer(
         effective_on=on or timezone.localdate(),
         note=f"Moved from cohort {old.code} to {to_cohort.code}. {note}".strip(),
         changed_by=by,
+        imported=imported,
     )
     enrolment.cohort = to_cohort
     enrolment.group = None
@@ -409,6 +416,30 @@ def enrolment_import_create(
         imported=True,
     )
     return enrolment
+
+
+@transaction.atomic
+def enrolment_import_update(
+    *, by: User | None, enrolment: Enrolment, changes: dict[str, object], notes: list[str]
+) -> EnrolmentChange:
+    """A re-import's changes to a place's funding route or start date (and to the person's name or address,
+    made in participants.imports), written to the place and to its history, marked as imported."""
+    _authorise(by, enrolment.provider_id)
+    unknown = set(changes) - {"funding_route", "start_date"}
+    if unknown:
+        raise TypeError(f"An import does not change {unknown}")
+    for name, value in changes.items():
+        setattr(enrolment, name, value)
+    enrolment.save(update_fields=[*changes, "updated_at"])
+    return EnrolmentChange.objects.create(
+        enrolment=enrolment,
+        from_status=enrolment.status,
+        to_status=enrolment.status,
+        effective_on=timezone.localdate(),
+        note="Changed by import: " + "; ".join(notes) + ".",
+        changed_by=by,
+        imported=True,
+    )
 
 
 @transaction.atomic

@@ -156,7 +156,16 @@ def test_a_changed_row_updates_its_place_and_never_duplicates_it(world):
     assert ben.participant.user.full_name == "Benjamin Jones"
     assert Enrolment.objects.filter(participant=ben.participant).count() == 1
     row = next(r for r in batch.report["rows"] if r["external_id"] == "A-002")
-    assert row["changes"] == ["name Ben Jones → Benjamin Jones", "funding → Self-funded"]
+    assert row["changes"] == [
+        "name Ben Jones → Benjamin Jones",
+        "funding Paid by the school or trust → Self-funded",
+    ]
+    # The place's history says what the file changed, and that an import did it.
+    latest = ben.changes.order_by("pk").last()
+    assert latest.imported and latest.from_status == latest.to_status
+    assert latest.note == (
+        "Changed by import: name Ben Jones → Benjamin Jones; funding Paid by the school or trust → Self-funded."
+    )
 
 
 def test_someone_who_has_set_up_their_account_keeps_their_own_name_and_address(world):
@@ -624,3 +633,15 @@ def test_a_deferral_date_that_differs_from_the_recorded_one_says_so(world):
     [problem] = again.report["problems"]
     assert (problem["row"], problem["column"]) == (2, "deferred_on")
     assert problem["message"] == "They are recorded as deferred from 2025-11-03. Check the date."
+
+
+def test_a_deferred_place_can_have_its_funding_changed_by_a_reimport(world):
+    text = GOOD.replace(HEADER, HEADER + ",deferred_on").replace(
+        "funded_place\n", "funded_place,2025-11-03\n"
+    )
+    text = text.replace(",school\n", ",school,\n").replace("ee-2025,\n", "ee-2025,,\n")
+    confirm(world, check(world, text))
+    changed = confirm(world, check(world, text.replace("funded_place,2025-11-03", "scholarship,2025-11-03")))
+    assert changed.status == EnrolmentImport.Status.IMPORTED, changed.report["problems"]
+    again = check(world, text.replace("funded_place,2025-11-03", "scholarship,2025-11-03"))
+    assert again.report["counts"] == {"create": 0, "update": 0, "unchanged": 3}
