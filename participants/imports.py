@@ -826,14 +826,30 @@ _COLUMN_OF_FIELD = {
 }
 
 
-def _checked_options(
-    *, by: User | None, provider: Provider, create_cohorts: bool, programme: Programme | None
-) -> None:
+def _keep(
+    *,
+    by: User | None,
+    provider: Provider,
+    file_name: str,
+    content: bytes,
+    create_cohorts: bool,
+    programme: Programme | None,
+) -> EnrolmentImport:
+    """The uploaded file, kept to be checked, once the options make sense."""
     _authorise(by, provider)
     if programme is not None and programme.provider_id != provider.pk:
         raise DomainError("Choose one of this provider's programmes.", field="programme")
     if create_cohorts and programme is None:
         raise DomainError("Choose the programme that the missing cohorts belong to.", field="programme")
+    return EnrolmentImport.objects.create(
+        provider=provider,
+        uploaded_by=by,
+        file_name=file_name[:255],
+        content=content,
+        create_cohorts=create_cohorts,
+        programme=programme,
+        status=EnrolmentImport.Status.CHECKING,
+    )
 
 
 def import_upload(
@@ -847,15 +863,13 @@ def import_upload(
 ) -> EnrolmentImport:
     """Keep an uploaded spreadsheet and check it in the background (participants.tasks); its page shows
     the preview, or the mistakes, once the check is done. Nothing else is written."""
-    _checked_options(by=by, provider=provider, create_cohorts=create_cohorts, programme=programme)
-    batch = EnrolmentImport.objects.create(
+    batch = _keep(
+        by=by,
         provider=provider,
-        uploaded_by=by,
-        file_name=file_name[:255],
+        file_name=file_name,
         content=content,
         create_cohorts=create_cohorts,
         programme=programme,
-        status=EnrolmentImport.Status.CHECKING,
     )
     from participants.tasks import import_check_task
 
@@ -905,15 +919,13 @@ def import_check(
     programme: Programme | None = None,
 ) -> EnrolmentImport:
     """Keep and check a spreadsheet here and now (the command line's way, and tests')."""
-    _checked_options(by=by, provider=provider, create_cohorts=create_cohorts, programme=programme)
-    batch = EnrolmentImport.objects.create(
+    batch = _keep(
+        by=by,
         provider=provider,
-        uploaded_by=by,
-        file_name=file_name[:255],
+        file_name=file_name,
         content=content,
         create_cohorts=create_cohorts,
         programme=programme,
-        status=EnrolmentImport.Status.CHECKING,
     )
     return import_check_stored(batch_id=batch.pk)
 
