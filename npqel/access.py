@@ -3,7 +3,8 @@
 Roles:
 - platform staff: every provider, read-mostly (their one write here is inviting people);
 - moderator: cross-provider, sees moderation samples (arrive with the marking issue), no provider pages;
-- provider admin, facilitator, coach, assessor: per provider, through programmes.StaffMembership;
+- provider admin, facilitator, coach, assessor: per provider, through programmes.StaffMembership
+  (facilitators see the timetable and take the registers of their provider's sessions);
 - participant: their own enrolments only.
 
 Selectors turn an Action into a queryset filter with `provider_q`; views call `require_page` first so
@@ -50,6 +51,7 @@ class Action(StrEnum):
     VIEW_ENROLMENTS = "view_enrolments"
     MANAGE_ENROLMENTS = "manage_enrolments"  # enrol, defer, resume, withdraw, transfer, import
     VIEW_EQUALITY_DATA = "view_equality_data"  # special-category data: ethnicity, sex, disability, age
+    TAKE_REGISTER = "take_register"  # mark and change a session's register (any session of the provider)
 
 
 # Which provider roles grant each action at the provider they hold the role at.
@@ -61,6 +63,8 @@ PROVIDER_POLICY: dict[Action, frozenset[Role]] = {
     Action.VIEW_ENROLMENTS: frozenset({Role.PROVIDER_ADMIN}),
     Action.MANAGE_ENROLMENTS: frozenset({Role.PROVIDER_ADMIN}),
     Action.VIEW_EQUALITY_DATA: frozenset({Role.PROVIDER_ADMIN}),
+    # Any facilitator of the provider, not only the session's own: a colleague may cover a session.
+    Action.TAKE_REGISTER: frozenset({Role.PROVIDER_ADMIN, Role.FACILITATOR}),
 }
 # Platform staff hold these at every provider (read-mostly: they support providers, they do not run them).
 PLATFORM_STAFF_ACTIONS = frozenset(

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from accounts import views as account_views
 from npqel import views
 from npqel.health import health
-from participants.urls import import_urls, roster_urls
+from participants.urls import import_urls, register_urls, roster_urls
 from programmes import calendar
 from programmes.views import delivery, design, providers
 
@@ -89,6 +89,7 @@ urlpatterns = [
     *calendar_urls,
     *roster_urls,
     *import_urls,
+    *register_urls,
     path("api/v1/", include(("npqel.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),

@@ -331,3 +331,68 @@ class EnrolmentImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class Attendance(models.Model):
+    """One participant's mark on one session's register: who marked it and when, and who last changed it.
+
+    Written only through participants.services (register_save, register_mark_all_present), which records
+    every mark and every later change as an AttendanceChange.
+    """
+
+    class Status(models.TextChoices):
+        PRESENT = "present", "Present"
+        LATE = "late", "Late"
+        ABSENT = "absent", "Absent"
+        AUTHORISED_ABSENCE = "authorised_absence", "Authorised absence"
+
+    # No index of their own: the unique constraint (enrolment first) and the session index below serve them.
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, related_name="attendances", db_index=False
+    )
+    session = models.ForeignKey(
+        "programmes.Session", on_delete=models.CASCADE, related_name="attendances", db_index=False
+    )
+    status = models.CharField(max_length=24, choices=Status.choices)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    marked_at = models.DateTimeField()
+    # Blank until someone changes the first mark.
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "session"], name="attendance_once_per_session"),
+        ]
+        indexes = [models.Index(fields=["session"], name="attendance_session")]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} at session {self.session_id}: {self.get_status_display()}"
+
+
+# The rule engagement counts by (issue 5): late counts as attended; an authorised absence does not count as
+# attended, but is recorded as authorised so that it can be told apart from an absence.
+ATTENDED_STATUSES = frozenset({Attendance.Status.PRESENT, Attendance.Status.LATE})
+
+
+class AttendanceChange(models.Model):
+    """One mark or change on a register: who, when, before (blank for the first mark) and after."""
+
+    attendance = models.ForeignKey(Attendance, on_delete=models.CASCADE, related_name="changes")
+    from_status = models.CharField(max_length=24, choices=Attendance.Status.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=Attendance.Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        indexes = [models.Index(fields=["attendance", "changed_at"], name="attendance_change_when")]
+
+    def __str__(self) -> str:
+        return f"{self.attendance}: {self.from_status or 'new'} → {self.to_status}"

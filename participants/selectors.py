@@ -4,15 +4,15 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
 from npqel.access import Action, access_for, provider_q, require_page
 from npqel.queries import count_of
-from participants.models import Enrolment, EnrolmentChange, EnrolmentImport, Participant, School
-from participants.services import Deadline, deadline_for
+from participants.models import Attendance, Enrolment, EnrolmentChange, EnrolmentImport, Participant, School
+from participants.services import Deadline, deadline_for, expected_places, register_is_open
 from participants.standing import LIVE_STATUSES, at_risk_reasons
 from programmes.models import (
     Cohort,
@@ -24,7 +24,7 @@ from programmes.models import (
     StaffMembership,
     Task,
 )
-from programmes.selectors import calendar_sessions, cohort_get
+from programmes.selectors import calendar_sessions, cohort_get, session_get
 
 
 def enrolment_list(*, user: object) -> QuerySet[Enrolment]:
@@ -345,3 +345,57 @@ def import_get(*, user: object, pk: int, action: Action = Action.VIEW_ENROLMENTS
         ),
         pk=pk,
     )
+
+
+# Session registers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    enrolment: Enrolment
+    attendance: Attendance | None  # with marked_by and updated_by loaded
+
+
+@dataclass(frozen=True)
+class Register:
+    session: Session
+    rows: list[RegisterRow]  # the expected places, in name order
+    is_open: bool  # the session has started, or starts within the hour
+
+    @property
+    def marked(self) -> int:
+        return sum(1 for row in self.rows if row.attendance is not None)
+
+
+def register_session(*, user: object, session_pk: int) -> Session:
+    """A session whose register the user may take: 403 for a role that never takes registers; 404 for
+    another provider's session (or a missing one)."""
+    return session_get(user=user, pk=session_pk, action=Action.TAKE_REGISTER)
+
+
+def register_for(*, user: object, session_pk: int) -> Register:
+    """A session's register: the places expected at it, each with its current mark and who made and changed
+    it, 403 or 404 as register_session. Three or four queries (session, its original if a repeat, places,
+    marks with their markers) however many people."""
+    session = register_session(user=user, session_pk=session_pk)
+    marks = Attendance.objects.filter(session=session).select_related("marked_by", "updated_by")
+    places = (
+        expected_places(session)
+        .select_related("participant__user", "group")
+        .prefetch_related(Prefetch("attendances", queryset=marks, to_attr="marks"))
+    )
+    rows = [RegisterRow(enrolment=place, attendance=next(iter(place.marks), None)) for place in places]
+    rows.sort(key=lambda row: (row.enrolment.participant.user.display_name.casefold(), row.enrolment.pk))
+    return Register(session=session, rows=rows, is_open=register_is_open(session))
+
+
+def register_progress(*, session: Session) -> tuple[int, int]:
+    """How many of the people expected at a session (already scoped by the caller) have a mark, and how many
+    are expected: one query."""
+    counts = expected_places(session).aggregate(
+        expected=Count("pk"),
+        marked=Count(
+            "pk", filter=Q(Exists(Attendance.objects.filter(session=session, enrolment=OuterRef("pk"))))
+        ),
+    )
+    return counts["marked"], counts["expected"]

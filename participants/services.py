@@ -1,5 +1,6 @@
 """Every write to enrolments: the lifecycle (accept, start, defer, resume, withdraw, transfer, outcome), each
-change recorded with who, when, from, to and why; and the deadline to present for final assessment."""
+change recorded with who, when, from, to and why; the deadline to present for final assessment; and session
+registers, each mark and change recorded with who, when, before and after."""
 
 import datetime
 from collections.abc import Iterable
@@ -7,14 +8,15 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
-from participants.models import Enrolment, EnrolmentChange, Participant
-from programmes.models import Cohort, DeliveryGroup, FeeOption, PlacementOption, StaffMembership
+from npqel.words import plural
+from participants.models import Attendance, AttendanceChange, Enrolment, EnrolmentChange, Participant
+from programmes.models import Cohort, DeliveryGroup, FeeOption, PlacementOption, Session, StaffMembership
 from programmes.timetable import add_months
 
 Status = Enrolment.Status
@@ -504,4 +506,131 @@ def deadline_for(
         months=months,
         paused_days=paused,
         paused_now=deferred_since is not None,
+    )
+
+
+# Registers ------------------------------------------------------------------------------------------
+
+# Places expected at a session: accepted or active (deferred, withdrawn and ended places are not).
+EXPECTED_STATUSES = frozenset({Status.ACCEPTED, Status.ACTIVE})
+# A register may be taken from this long before the session starts (people arrive early).
+REGISTER_OPENS_BEFORE = datetime.timedelta(hours=1)
+
+
+def expected_places(session: Session) -> QuerySet[Enrolment]:
+    """The places expected at a session: on its cohort (only its group's members when it is for one
+    group), accepted or active."""
+    # Unordered: Enrolment's default order joins the cohort, and callers sort (by name) themselves.
+    places = Enrolment.objects.filter(cohort_id=session.cohort_id, status__in=EXPECTED_STATUSES).order_by()
+    if session.group_id is not None:
+        places = places.filter(group_id=session.group_id)
+    return places
+
+
+def register_is_open(session: Session, *, now: datetime.datetime | None = None) -> bool:
+    return session.starts_at - REGISTER_OPENS_BEFORE <= (now or timezone.now())
+
+
+def _register_session(by: User, session: Session) -> Session:
+    """The session, locked so that two people saving its register at once are taken one after the other,
+    once `by` may take its register and it has started (or starts within the hour)."""
+    session = (
+        Session.objects.select_for_update(of=("self",)).select_related("cohort__programme").get(pk=session.pk)
+    )
+    if not access_for(by).may(Action.TAKE_REGISTER, session.cohort.programme.provider_id):
+        raise PermissionDenied("Only a facilitator or admin of this provider can take this register.")
+    if not register_is_open(session):
+        raise DomainError("The session has not happened yet: take the register once it starts.")
+    return session
+
+
+def _not_expected(session: Session, enrolment_ids: set[int]) -> DomainError:
+    """The refusal naming who is not expected. Only places on the session's cohort are named: an id from
+    anywhere else is counted, never looked up."""
+    named = sorted(
+        place.participant.user.display_name
+        for place in Enrolment.objects.filter(
+            pk__in=enrolment_ids, cohort_id=session.cohort_id
+        ).select_related("participant__user")
+    )
+    others = len(enrolment_ids) - len(named)
+    parts = named + ([plural(others, "other place")] if others else [])
+    return DomainError(
+        f"Not expected at this session, so not marked: {', '.join(parts)}. Only places on "
+        f"{'its group' if session.group_id else 'its cohort'} that are accepted or active are on the register.",
+        field="marks",
+    )
+
+
+def _write_marks(*, by: User, session: Session, marks: dict[int, str], only_new: bool = False) -> int:
+    """Create or change the marks, auditing each: a fixed number of queries however many people. With
+    `only_new`, every place in `marks` must have no mark yet."""
+    # With only_new the caller has picked places with no mark (under the session's lock): nothing to read.
+    existing = (
+        {}
+        if only_new
+        else {a.enrolment_id: a for a in Attendance.objects.filter(session=session, enrolment_id__in=marks)}
+    )
+    now = timezone.now()
+    created: list[Attendance] = []
+    changed: list[Attendance] = []
+    audit: list[AttendanceChange] = []
+    for enrolment_id, status in marks.items():
+        attendance = existing.get(enrolment_id)
+        if attendance is None:
+            created.append(
+                Attendance(
+                    enrolment_id=enrolment_id, session=session, status=status, marked_by=by, marked_at=now
+                )
+            )
+        elif attendance.status != status:
+            audit.append(
+                AttendanceChange(
+                    attendance=attendance,
+                    from_status=attendance.status,
+                    to_status=status,
+                    changed_by=by,
+                    changed_at=now,
+                )
+            )
+            attendance.status, attendance.updated_by, attendance.updated_at = status, by, now
+            changed.append(attendance)
+    if created:
+        Attendance.objects.bulk_create(created)
+        audit += [
+            AttendanceChange(attendance=a, from_status="", to_status=a.status, changed_by=by, changed_at=now)
+            for a in created
+        ]
+    if changed:
+        Attendance.objects.bulk_update(changed, ["status", "updated_by", "updated_at"])
+    if audit:
+        AttendanceChange.objects.bulk_create(audit)
+    return len(audit)
+
+
+@transaction.atomic
+def register_save(*, by: User, session: Session, marks: dict[int, str]) -> int:
+    """Save a session's register in one go: `marks` maps enrolment ids to statuses. New marks record who
+    marked them; changed ones who changed them; each is audited. Returns how many marks changed."""
+    session = _register_session(by, session)
+    unknown = sorted({status for status in marks.values() if status not in Attendance.Status.values})
+    if unknown:
+        raise DomainError(
+            f"Mark each person as present, late, absent or authorised absence (not {', '.join(unknown)}).",
+            field="marks",
+        )
+    expected = set(expected_places(session).filter(pk__in=marks).values_list("pk", flat=True))
+    if missing := set(marks) - expected:
+        raise _not_expected(session, missing)
+    return _write_marks(by=by, session=session, marks=marks)
+
+
+@transaction.atomic
+def register_mark_all_present(*, by: User, session: Session) -> int:
+    """Mark everyone expected at the session who has no mark yet as present (marks already made stay, so
+    the exceptions can be changed afterwards). Returns how many were marked."""
+    session = _register_session(by, session)
+    unmarked = expected_places(session).exclude(attendances__session=session).values_list("pk", flat=True)
+    return _write_marks(
+        by=by, session=session, marks=dict.fromkeys(unmarked, Attendance.Status.PRESENT), only_new=True
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from participants.views import imports, roster
+from participants.views import imports, registers, roster
 
 # The cohort roster, each participant's record, and the changes an admin makes to a place.
 roster_urls = [
@@ -28,4 +28,14 @@ import_urls = [
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/invite/", imports.import_invite, name="import_invite"),
     path("imports/<int:pk>/restart/", imports.import_restart, name="import_restart"),
+]
+
+# A session's register: the whole register saved at once, or everyone not yet marked marked present.
+register_urls = [
+    path("sessions/<int:pk>/register/", registers.session_register, name="session_register"),
+    path(
+        "sessions/<int:pk>/register/all-present/",
+        registers.session_register_all_present,
+        name="session_register_all_present",
+    ),
 ]

@@ -14,6 +14,7 @@ from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.forms import add_domain_error
 from npqel.words import plural
+from participants.selectors import register_progress
 from programmes import selectors, services
 from programmes.forms.delivery import (
     CohortForm,
@@ -278,6 +279,12 @@ def _on_form_field(error: DomainError) -> DomainError:
 @login_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(user=request.user, pk=pk)
+    provider_id = session.cohort.programme.provider_id
+    # Those who may take the register see how far it has got (one more query, for them only).
+    register = None
+    if access_for(request.user).may(Action.TAKE_REGISTER, provider_id):
+        marked, expected = register_progress(session=session)
+        register = {"marked": marked, "expected": expected}
     return render(
         request,
         "programmes/delivery/session_detail.html",
@@ -285,9 +292,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "cohort": session.cohort,
             "repeats": list(session.repeats.order_by("starts_at")),
-            "can_manage": access_for(request.user).may(
-                Action.MANAGE_PROGRAMMES, session.cohort.programme.provider_id
-            ),
+            "can_manage": access_for(request.user).may(Action.MANAGE_PROGRAMMES, provider_id),
+            "register": register,
         },
     )
 

@@ -31,6 +31,7 @@ from tests.isolation.cases_imports import (
     IMPORT_UNSCOPED,
 )
 from tests.isolation.cases_participants import ROSTER_LISTS, ROSTER_SCOPED
+from tests.isolation.cases_registers import REGISTER_LISTS, REGISTER_SCOPED
 from tests.isolation.urls import all_routes
 from tests.participants.factories import EnrolmentFactory
 from tests.people import ALL_ROLES, person
@@ -115,6 +116,7 @@ SCOPED: dict[str, Scoped] = {
     **IMPORT_SCOPED,
     **API_IMPORT_SCOPED,
     **ROSTER_SCOPED,
+    **REGISTER_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -133,6 +135,7 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **IMPORT_LISTS,
     **API_IMPORT_LISTS,
     **ROSTER_LISTS,
+    **REGISTER_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.

@@ -244,7 +244,8 @@ PAGES = [
     # (url name, object, pinned queries) for a facilitator: session, user, roles (2), then the page's own reads.
     ("cohort_detail", "cohort", 10),
     ("cohort_timetable", "cohort", 7),
-    ("session_detail", "session", 6),
+    # The session page counts its register's marks for those who take it (one query).
+    ("session_detail", "session", 7),
     ("my_sessions", None, 6),
 ]
 
