@@ -144,16 +144,14 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
-def invitation_needs_password(invitation: Invitation) -> bool:
-    """Whether accepting sets a password: no account yet, or one made without a password (by an import)."""
+def invitation_needs_password(invitation: Invitation) -> tuple[bool, str]:
+    """Whether accepting sets a password (no account yet, or one made without a password by an import),
+    and the name to suggest on the joining form: the invitation's, else the one already on record."""
     user = User.objects.filter(email__iexact=invitation.email).first()
-    return user is None or not user.has_usable_password()
-
-
-def invitation_name(invitation: Invitation) -> str:
-    """The name to suggest on the joining form: the invitation's, else the one already on record."""
-    user = User.objects.filter(email__iexact=invitation.email).only("full_name").first()
-    return invitation.full_name or (user.full_name if user else "")
+    return (
+        user is None or not user.has_usable_password(),
+        invitation.full_name or (user.full_name if user else ""),
+    )
 
 
 @transaction.atomic

@@ -103,14 +103,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = services.invitation_from_token(token)
     except DomainError as error:
         return render(request, "accounts/invitation_problem.html", {"problem": error.message}, status=410)
-    has_account = not services.invitation_needs_password(invitation)
-    form = (
-        None
-        if has_account
-        else AcceptInvitationForm(
-            request.POST or None, initial={"full_name": services.invitation_name(invitation)}
-        )
-    )
+    needs_password, name = services.invitation_needs_password(invitation)
+    has_account = not needs_password
+    form = None if has_account else AcceptInvitationForm(request.POST or None, initial={"full_name": name})
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
             user = services.invitation_accept(

@@ -165,10 +165,12 @@ def provider_q(user: object, action: Action, *, via: str = "provider") -> Q:
     return Q(**{f"{via}__in": sorted(access.provider_ids(action))})
 
 
-def require_page(user: object, action: Action) -> None:
+def require_page(
+    user: object, action: Action, message: str = "Your role does not give you access to this page."
+) -> None:
     """403 for a role that may never open this kind of page at any provider."""
     if not access_for(user).anywhere(action):
-        raise PermissionDenied("Your role does not give you access to this page.")
+        raise PermissionDenied(message)
 
 
 def require(user: object, action: Action, provider_id: int) -> None:

@@ -547,14 +547,17 @@ def _elsewhere(user: User, provider: Provider) -> str:
 
 def _person(
     row: Row, options: _Options, enrolment: Enrolment | None, report: ImportReport, result: RowResult
-) -> Participant | None:
+) -> tuple[Participant | None, bool]:
+    """The row's participant (None if the row may not have one), and whether this provider alone works
+    with them (see _elsewhere, asked at most once a row)."""
     email = str(row.parsed["email"])
     full_name = f"{row.text('first_name')} {row.text('last_name')}".strip()
     if enrolment is not None:
         user = enrolment.participant.user
+        alone = not _elsewhere(user, options.provider)
         # Only an account this provider alone uses, and that nobody has set up yet, takes the file's
         # name and address (e.g. to put right a typing mistake before the invitations go out).
-        own = not user.has_usable_password() and not _elsewhere(user, options.provider)
+        own = alone and not user.has_usable_password()
         if user.email.lower() != email:
             if not own:
                 row.fail(
@@ -575,7 +578,7 @@ def _person(
             user.save(update_fields=["full_name"])
         if result.changes:
             enrolment.participant.save(update_fields=["updated_at"])  # so API syncs see the new name
-        return enrolment.participant
+        return enrolment.participant, alone
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create(email=email, full_name=full_name, password=make_password(None))
@@ -588,21 +591,20 @@ def _person(
                 f"{email} {why}, so a spreadsheet cannot enrol them here: each provider's records are kept "
                 "apart. Use the person's own address for this place, or contact platform support.",
             )
-            return None
+            return None, False
     participant = Participant.objects.filter(user=user).first()
     if participant is None:
         participant = Participant.objects.create(user=user)
         report.count("participant")
-    return participant
+    return participant, True
 
 
 def _participant_details(
-    row: Row, options: _Options, participant: Participant, school: School, result: RowResult
+    row: Row, own: bool, participant: Participant, school: School, result: RowResult
 ) -> None:
     """The file's school and equality answers. They overwrite what is recorded only for someone this
     provider alone works with; otherwise they fill in only what is not known, and the preview says nothing
     either way."""
-    own = not _elsewhere(participant.user, options.provider)
     update = {}
     if participant.school_id != school.pk and (own or participant.school_id is None):
         if participant.school_id is not None:
@@ -717,10 +719,10 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
     )
     cohort = _cohort(row, options, report, result)
     school = _school(row, report, result)
-    participant = _person(row, options, enrolment, report, result)
+    participant, alone = _person(row, options, enrolment, report, result)
     if cohort is None or school is None or participant is None or row.problems:
         return
-    _participant_details(row, options, participant, school, result)
+    _participant_details(row, alone, participant, school, result)
     funding = p.get("funding_route")
     if enrolment is None:
         enrolment = Enrolment.objects.filter(participant=participant, cohort=cohort).first()

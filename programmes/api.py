@@ -13,7 +13,6 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -23,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from npqel.access import Action, access_for
+from npqel.access import Action, require_page
 from npqel.api import ERROR_RESPONSES
 from programmes import selectors, services
 from programmes.models import (
@@ -52,8 +51,7 @@ READ_ONLY_ROLE = (
 
 def require_manager(user: object) -> None:
     """403 before anything is read, for a role that may never change programmes (platform staff included)."""
-    if not access_for(user).anywhere(Action.MANAGE_PROGRAMMES):
-        raise PermissionDenied(READ_ONLY_ROLE)
+    require_page(user, Action.MANAGE_PROGRAMMES, READ_ONLY_ROLE)
 
 
 # Fields shared by the write serializers --------------------------------------------------------------------

@@ -201,8 +201,11 @@ def programme_part_get(
 
 
 def cohort_get(*, user: object, pk: int, action: Action = Action.VIEW_COHORTS) -> Cohort:
+    """One cohort the user may `action`, with its `session_count`."""
     return _scoped_get(
-        Cohort.objects.select_related("programme__provider", "delivery_partner"),
+        Cohort.objects.select_related("programme__provider", "delivery_partner").annotate(
+            session_count=count_of(Session.objects.filter(cohort=OuterRef("pk")), group_by="cohort")
+        ),
         user=user,
         via="programme__provider",
         action=action,

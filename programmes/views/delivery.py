@@ -62,9 +62,8 @@ def cohort_create(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_error(form, error)
         else:
             copied = form.cleaned_data["copy_timetable_from"]
-            note = (
-                f" {plural(cohort.sessions.count(), 'session')} copied from {copied.code}." if copied else ""
-            )
+            sessions = selectors.cohort_get(user=request.user, pk=cohort.pk).session_count
+            note = f" {plural(sessions, 'session')} copied from {copied.code}." if copied else ""
             messages.success(request, f"Cohort {cohort.code} opened.{note}")
             return redirect("cohort_detail", pk=cohort.pk)
     return render(request, "programmes/delivery/cohort_form.html", {"form": form, "programme": programme})
@@ -115,7 +114,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cohort": cohort,
             "groups": selectors.group_list(cohort=cohort),
             "upcoming": upcoming,
-            "session_count": cohort.sessions.count(),
+            "session_count": cohort.session_count,
             "can_manage": access_for(request.user).may(
                 Action.MANAGE_PROGRAMMES, cohort.programme.provider_id
             ),
