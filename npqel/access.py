@@ -52,6 +52,9 @@ class Action(StrEnum):
     MANAGE_ENROLMENTS = "manage_enrolments"  # enrol, defer, resume, withdraw, transfer, import
     VIEW_EQUALITY_DATA = "view_equality_data"  # special-category data: ethnicity, sex, disability, age
     TAKE_REGISTER = "take_register"  # mark and change a session's register (any session of the provider)
+    RECORD_LEARNING = "record_learning"  # record online-task and component completions, import LMS exports
+    LOG_COACHING = "log_coaching"  # log coaching sessions (coaches: for the participants they coach)
+    VIEW_FEEDBACK = "view_feedback"  # session and programme ratings, never who gave them
 
 
 # Which provider roles grant each action at the provider they hold the role at.
@@ -65,6 +68,11 @@ PROVIDER_POLICY: dict[Action, frozenset[Role]] = {
     Action.VIEW_EQUALITY_DATA: frozenset({Role.PROVIDER_ADMIN}),
     # Any facilitator of the provider, not only the session's own: a colleague may cover a session.
     Action.TAKE_REGISTER: frozenset({Role.PROVIDER_ADMIN, Role.FACILITATOR}),
+    Action.RECORD_LEARNING: frozenset({Role.PROVIDER_ADMIN}),
+    # A coach only for the places they coach (the service checks); an admin for any place of the provider.
+    Action.LOG_COACHING: frozenset({Role.PROVIDER_ADMIN, Role.COACH}),
+    # A facilitator only for the sessions they facilitate (the selector narrows); an admin for all.
+    Action.VIEW_FEEDBACK: frozenset({Role.PROVIDER_ADMIN, Role.FACILITATOR}),
 }
 # Platform staff hold these at every provider (read-mostly: they support providers, they do not run them).
 PLATFORM_STAFF_ACTIONS = frozenset(
@@ -74,6 +82,7 @@ PLATFORM_STAFF_ACTIONS = frozenset(
         Action.VIEW_COHORTS,
         Action.VIEW_ENROLMENTS,
         Action.VIEW_EQUALITY_DATA,
+        Action.VIEW_FEEDBACK,
     }
 )
 

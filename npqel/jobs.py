@@ -9,7 +9,7 @@ from kombu.exceptions import OperationalError
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task: Any, *args: int | str) -> None:
+def enqueue(task: Any, *args: int | str, countdown: float | None = None) -> None:
     """Queue `task` with plain ids/strings after commit, so the worker never sees uncommitted rows.
 
     If the broker cannot be reached the request still succeeds: the row it saved records that the work
@@ -18,7 +18,7 @@ def enqueue(task: Any, *args: int | str) -> None:
 
     def send() -> None:
         try:
-            task.delay(*args)
+            task.apply_async(args=args, countdown=countdown)
         except (OperationalError, OSError):
             logger.warning("Broker unreachable: %s%s left for the periodic sweep", task.name, args)
 

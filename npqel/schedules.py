@@ -2,10 +2,22 @@
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Emails whose task never reached the broker (Redis down) or whose worker died are sent here.
     "send-unsent-invitation-emails": {
         "task": "accounts.tasks.invitations_send_unsent_task",
+        "schedule": timedelta(minutes=5),
+    },
+    # Engagement changes with time too (sessions end, self-paced hours fall due): everything, every night.
+    "recompute-all-engagement": {
+        "task": "participants.tasks.engagement_recompute_all_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    # Cohorts whose recompute job never ran (Redis was down, a worker was killed).
+    "requeue-lost-engagement-recomputes": {
+        "task": "participants.tasks.engagement_sweep_task",
         "schedule": timedelta(minutes=5),
     },
 }

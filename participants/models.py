@@ -396,3 +396,205 @@ class AttendanceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attendance}: {self.from_status or 'new'} → {self.to_status}"
+
+
+class CheckInCode(models.Model):
+    """A short code a facilitator shows during a session (or as a QR code): a participant expected at the
+    session who enters it while the session runs is marked present on its register."""
+
+    session = models.OneToOneField("programmes.Session", on_delete=models.CASCADE, related_name="check_in")
+    code = models.CharField(max_length=8, db_index=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Check-in code for session {self.session_id}"
+
+
+class TaskCompletion(models.Model):
+    """A participant's completed online-course task, recorded by hand or from a learning platform's export."""
+
+    class Source(models.TextChoices):
+        BY_HAND = "by_hand", "Recorded by hand"
+        LMS_IMPORT = "lms_import", "Imported from the learning platform"
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="task_completions")
+    task = models.ForeignKey("programmes.Task", on_delete=models.CASCADE, related_name="completions")
+    completed_on = models.DateField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.BY_HAND)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["completed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "task"], name="task_completed_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment}: {self.task} on {self.completed_on}"
+
+
+class ComponentCompletion(models.Model):
+    """A provider admin's record that a participant has done a whole component (a 360° diagnostic, a
+    placement, a self-audit): it credits the component's planned hours in full."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="component_completions")
+    component = models.ForeignKey(
+        "programmes.Component", on_delete=models.CASCADE, related_name="completions"
+    )
+    completed_on = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["completed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "component"], name="component_completed_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment}: {self.component} done on {self.completed_on}"
+
+
+class LearningLog(models.Model):
+    """Self-directed learning a participant logs: when, how long, what they did."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="learning_logs")
+    component = models.ForeignKey("programmes.Component", on_delete=models.CASCADE, related_name="learning_logs")
+    done_on = models.DateField()
+    hours = models.DecimalField(max_digits=4, decimal_places=1)
+    activity = models.CharField(max_length=300)
+    logged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-done_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0, hours__lte=24), name="learning_log_hours_in_a_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["enrolment", "component"], name="learning_log_place")]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment}: {self.hours} h on {self.done_on}"
+
+
+class CoachingSession(models.Model):
+    """A coaching session a coach logs for a participant (date, duration, focus); the participant sees it."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="coaching_sessions")
+    component = models.ForeignKey(
+        "programmes.Component", on_delete=models.CASCADE, related_name="coaching_sessions"
+    )
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    held_on = models.DateField()
+    minutes = models.PositiveSmallIntegerField()
+    focus = models.CharField(max_length=300)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    logged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gt=0, minutes__lte=480), name="coaching_session_minutes"
+            ),
+        ]
+        indexes = [models.Index(fields=["enrolment", "component"], name="coaching_session_place")]
+
+    def __str__(self) -> str:
+        return f"Coaching for {self.enrolment} on {self.held_on}"
+
+
+class FeedbackRating(models.Model):
+    """A participant's 0–10 rating of a session, or of the whole programme (no session) at its end, with an
+    optional comment: the source of DfE metric 6. Facilitators see only results, never who said what."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="feedback_ratings")
+    # Blank: the rating of the whole programme.
+    session = models.ForeignKey(
+        "programmes.Session", on_delete=models.CASCADE, null=True, blank=True, related_name="feedback_ratings"
+    )
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["rated_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rating__lte=10), name="feedback_rating_0_to_10"),
+            models.UniqueConstraint(
+                fields=["enrolment", "session"],
+                condition=models.Q(session__isnull=False),
+                name="feedback_once_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=models.Q(session__isnull=True),
+                name="feedback_once_per_programme",
+            ),
+        ]
+        indexes = [models.Index(fields=["session"], name="feedback_session")]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/10 from {self.enrolment}"
+
+
+class Engagement(models.Model):
+    """A place's engagement and eligibility, as the last recompute found them (participants.services
+    .engagement, set-based SQL, safe to run twice). Hours are of the components that count toward
+    engagement; percentages are to two decimals, half up."""
+
+    enrolment = models.OneToOneField(
+        Enrolment, on_delete=models.CASCADE, primary_key=True, related_name="engagement"
+    )
+    planned_hours = models.DecimalField(max_digits=10, decimal_places=4)
+    credited_hours = models.DecimalField(max_digits=10, decimal_places=4)
+    # Hours whose chance has passed (sessions held, self-paced hours due by now) and those credited of them.
+    due_hours = models.DecimalField(max_digits=10, decimal_places=4)
+    credited_due_hours = models.DecimalField(max_digits=10, decimal_places=4)
+    # Credited plus everything still to come, if the participant takes part in all of it.
+    possible_hours = models.DecimalField(max_digits=10, decimal_places=4)
+    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    to_date_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    max_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    core_tasks_done = models.PositiveIntegerField()
+    core_tasks_total = models.PositiveIntegerField()
+    required_missing = models.PositiveIntegerField()
+    meets_threshold = models.BooleanField()
+    eligible = models.BooleanField()
+    at_risk = models.BooleanField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["at_risk"], name="engagement_at_risk", condition=models.Q(at_risk=True))]
+
+    def __str__(self) -> str:
+        return f"Engagement of {self.enrolment_id}: {self.percent}%"
+
+
+class EngagementQueue(models.Model):
+    """Cohorts whose engagement needs recomputing (an outbox written in the same transaction as the change):
+    one row per cohort, so a burst of changes is recomputed once. `version` goes up with each change; the
+    recompute removes the row only if no change arrived while it ran."""
+
+    cohort = models.OneToOneField(
+        "programmes.Cohort", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    queued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Engagement of cohort {self.cohort_id} v{self.version}"

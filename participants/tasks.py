@@ -1,8 +1,10 @@
-"""Background work on participants: checking and importing spreadsheets (participants/imports.py)."""
+"""Background work on participants: checking and importing spreadsheets (participants/imports.py) and keeping
+engagement current (participants/services/engagement.py)."""
 
 from celery import shared_task
 
 from participants import imports
+from participants.services import engagement
 
 
 @shared_task(acks_late=True)
@@ -23,3 +25,21 @@ def import_confirm_task(batch_id: int) -> str:
     except Exception:
         imports.import_failed(batch_id=batch_id)
         raise
+
+
+@shared_task(acks_late=True)
+def engagement_recompute_cohort_task(cohort_id: int) -> bool:
+    """Recompute a queued cohort's engagement; safe to run twice (a second run finds nothing queued)."""
+    return engagement.engagement_recompute_queued(cohort_id=cohort_id)
+
+
+@shared_task(acks_late=True)
+def engagement_recompute_all_task() -> int:
+    """Nightly: recompute every place's engagement (time passing changes what is due and still possible)."""
+    return engagement.engagement_recompute()
+
+
+@shared_task(acks_late=True)
+def engagement_sweep_task() -> list[int]:
+    """Queue again cohorts whose recompute job was lost (Redis down, a worker killed)."""
+    return engagement.engagement_sweep()

@@ -84,6 +84,10 @@ class Programme(models.Model):
     # Months from the start to present for final assessment; DeadlineExtension rows can lengthen it.
     deadline_months = models.PositiveSmallIntegerField(default=18)
     deferral_pauses_clock = models.BooleanField(default=False)
+    # Early warning (participants/standing.py): a place is at risk when its engagement so far lags the
+    # threshold by more than this many percentage points, or its deadline is this close with nothing submitted.
+    at_risk_margin = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10"))
+    at_risk_deadline_days = models.PositiveSmallIntegerField(default=90)
     fee_notes = models.TextField(blank=True, help_text="e.g. non-refundable once enrolment is confirmed")
 
     class Meta:
@@ -99,6 +103,10 @@ class Programme(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(duration_months__gte=1), name="programme_duration_months"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(at_risk_margin__gte=0, at_risk_margin__lte=100),
+                name="programme_at_risk_margin_is_a_percentage",
             ),
         ]
 
@@ -345,6 +353,8 @@ class Task(models.Model):
 
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="tasks")
     title = models.CharField(max_length=200)
+    # The task's id in the provider's learning platform, as its completion export writes it.
+    reference = models.CharField(max_length=100, blank=True)
     core = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
 
