@@ -468,7 +468,9 @@ class LearningLog(models.Model):
     """Self-directed learning a participant logs: when, how long, what they did."""
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="learning_logs")
-    component = models.ForeignKey("programmes.Component", on_delete=models.CASCADE, related_name="learning_logs")
+    component = models.ForeignKey(
+        "programmes.Component", on_delete=models.CASCADE, related_name="learning_logs"
+    )
     done_on = models.DateField()
     hours = models.DecimalField(max_digits=4, decimal_places=1)
     activity = models.CharField(max_length=300)
@@ -579,7 +581,9 @@ class Engagement(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["at_risk"], name="engagement_at_risk", condition=models.Q(at_risk=True))]
+        indexes = [
+            models.Index(fields=["at_risk"], name="engagement_at_risk", condition=models.Q(at_risk=True))
+        ]
 
     def __str__(self) -> str:
         return f"Engagement of {self.enrolment_id}: {self.percent}%"

@@ -20,6 +20,7 @@ from accounts.models import User
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.words import plural
+from participants.services.engagement import engagement_changed
 from programmes.models import (
     CalendarFeed,
     Cohort,
@@ -89,6 +90,13 @@ PROGRAMME_FIELDS = (
 )
 
 
+def _programme_engagement_changed(programme_id: int) -> None:
+    """A programme's rules or components changed: every one of its cohorts' engagement is recomputed."""
+    engagement_changed(
+        cohort_ids=Cohort.objects.filter(programme_id=programme_id).values_list("pk", flat=True)
+    )
+
+
 def _check_programme(programme: Programme) -> None:
     if not programme.name.strip():
         raise DomainError("Enter the programme's name, as you publish it.", field="name")
@@ -140,6 +148,7 @@ def programme_update(*, by: User, programme: Programme, **changes: Any) -> Progr
             f"Another programme already uses the code “{programme.code}”. Choose another code.", field="code"
         ),
     )
+    _programme_engagement_changed(programme.pk)
     return programme
 
 
@@ -373,6 +382,7 @@ def component_create(
         duplicate=DomainError(f"This programme already has a component called “{title}”.", field="title"),
     )
     component.content_areas.set(areas)
+    _programme_engagement_changed(programme.pk)
     return component
 
 
@@ -396,6 +406,7 @@ def component_update(
     )
     if areas is not None:
         component.content_areas.set(areas)
+    _programme_engagement_changed(component.programme_id)
     return component
 
 
@@ -410,6 +421,7 @@ def component_remove(*, by: User, component: Component) -> None:
             "Cancel them before removing the component."
         )
     component.delete()
+    _programme_engagement_changed(component.programme_id)
 
 
 @transaction.atomic
@@ -435,6 +447,7 @@ def module_update(*, by: User, module: Module, title: str) -> Module:
 def module_remove(*, by: User, module: Module) -> None:
     _authorise(by, module.course.programme.provider_id)
     module.delete()
+    _programme_engagement_changed(module.course.programme_id)
 
 
 @transaction.atomic
@@ -443,6 +456,7 @@ def task_create(*, by: User, module: Module, title: str, core: bool) -> Task:
     _authorise(by, module.course.programme.provider_id)
     task = Task(module=module, title=title.strip(), core=core, position=module.tasks.count() + 1)
     _save(task, duplicate=DomainError(f"This module already has a task called “{title}”.", field="title"))
+    _programme_engagement_changed(module.course.programme_id)
     return task
 
 
@@ -451,6 +465,7 @@ def task_update(*, by: User, task: Task, title: str, core: bool) -> Task:
     _authorise(by, task.module.course.programme.provider_id)
     task.title, task.core = title.strip(), core
     _save(task, duplicate=DomainError(f"This module already has a task called “{title}”.", field="title"))
+    _programme_engagement_changed(task.module.course.programme_id)
     return task
 
 
@@ -458,6 +473,7 @@ def task_update(*, by: User, task: Task, title: str, core: bool) -> Task:
 def task_remove(*, by: User, task: Task) -> None:
     _authorise(by, task.module.course.programme.provider_id)
     task.delete()
+    _programme_engagement_changed(task.module.course.programme_id)
 
 
 # Cohorts and delivery groups ------------------------------------------------------------------------
@@ -561,6 +577,7 @@ def cohort_update(*, by: User, cohort: Cohort, **changes: Any) -> Cohort:
             f"This programme already has a cohort with the code “{cohort.code}”.", field="code"
         ),
     )
+    engagement_changed(cohort_ids=[cohort.pk])
     return cohort
 
 
@@ -703,6 +720,7 @@ def group_remove(*, by: User, group: DeliveryGroup) -> None:
     """Remove a group; its sessions stay, for the whole cohort."""
     _authorise(by, group.cohort.programme.provider_id)
     group.delete()
+    engagement_changed(cohort_ids=[group.cohort_id])
 
 
 # Sessions -------------------------------------------------------------------------------------------
@@ -784,6 +802,7 @@ def session_schedule(
     session = Session(cohort=cohort, component=component, starts_at=starts_at, ends_at=ends_at, **details)
     _check_session(session)
     session.save()
+    engagement_changed(cohort_ids=[cohort.pk])
     return session
 
 
@@ -842,6 +861,7 @@ def session_update(*, by: User, session: Session, **changes: Any) -> Session:
     # The facilitator is checked only when it changes, so moving a session does not fail over someone who left.
     _check_session(session, check_facilitator=session.facilitator_id != before)
     session.save()
+    engagement_changed(cohort_ids=[session.cohort_id])
     return session
 
 
@@ -850,6 +870,13 @@ def session_cancel(*, by: User, session: Session) -> Session | None:
     """Take a session off the timetable. If it has repeats, the earliest becomes the session the others
     repeat; that one is returned."""
     _authorise(by, session.cohort.programme.provider_id)
+    # A session that was held keeps its register: cancelling it would delete the marks engagement counts.
+    marks = session.attendances.count()
+    if marks:
+        raise DomainError(
+            f"This session has {plural(marks, 'mark')} on its register, so it was held and cannot be cancelled. "
+            "Change the marks on its register instead if they are wrong."
+        )
     repeats = list(session.repeats.order_by("starts_at", "pk"))
     successor = repeats[0] if repeats else None
     if successor is not None:
@@ -857,6 +884,7 @@ def session_cancel(*, by: User, session: Session) -> Session | None:
         successor.save(update_fields=["repeat_of"])
         Session.objects.filter(pk__in=[r.pk for r in repeats[1:]]).update(repeat_of=successor)
     session.delete()
+    engagement_changed(cohort_ids=[session.cohort_id])
     return successor
 
 

@@ -16,6 +16,7 @@ from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.words import plural
 from participants.models import Attendance, AttendanceChange, Enrolment, EnrolmentChange, Participant
+from participants.services.engagement import engagement_changed
 from programmes.models import Cohort, DeliveryGroup, FeeOption, PlacementOption, Session, StaffMembership
 from programmes.timetable import add_months
 
@@ -123,6 +124,7 @@ def _change(
     enrolment.status = to
     enrolment.save(update_fields=["status", "updated_at"])
     given.status = to
+    engagement_changed(cohort_ids=[enrolment.cohort_id])
     return change
 
 
@@ -249,6 +251,7 @@ def enrolment_transfer(
     enrolment.cohort = to_cohort
     enrolment.group = None
     enrolment.save(update_fields=["cohort", "group", "updated_at"])
+    engagement_changed(cohort_ids=[old.pk, to_cohort.pk])
     return enrolment
 
 
@@ -298,6 +301,7 @@ def enrolment_change_group(*, by: User, enrolment: Enrolment, group: DeliveryGro
     )
     enrolment.group = group
     enrolment.save(update_fields=["group", "updated_at"])
+    engagement_changed(cohort_ids=[enrolment.cohort_id])
     given.group = group
     return change
 
@@ -417,6 +421,7 @@ def enrolment_import_create(
         changed_by=by,
         imported=True,
     )
+    engagement_changed(cohort_ids=[cohort.pk])
     return enrolment
 
 
@@ -433,6 +438,7 @@ def enrolment_import_update(
     for name, value in changes.items():
         setattr(enrolment, name, value)
     enrolment.save(update_fields=[*changes, "updated_at"])
+    engagement_changed(cohort_ids=[enrolment.cohort_id])
     return EnrolmentChange.objects.create(
         enrolment=enrolment,
         from_status=enrolment.status,
@@ -605,7 +611,15 @@ def _write_marks(*, by: User, session: Session, marks: dict[int, str], only_new:
         Attendance.objects.bulk_update(changed, ["status", "updated_by", "updated_at"])
     if audit:
         AttendanceChange.objects.bulk_create(audit)
+        engagement_changed(cohort_ids=[session.cohort_id])
     return len(audit)
+
+
+def attendance_mark_present(*, by: User, session: Session, enrolment_id: int) -> bool:
+    """Mark one place present at a session, audited exactly as a register mark (a first mark records `by` as
+    its marker; a changed one as its changer). Precondition: the caller holds the session's row lock (as
+    _register_session takes it) and has checked that the place is expected. True if the mark changed."""
+    return _write_marks(by=by, session=session, marks={enrolment_id: Attendance.Status.PRESENT}) > 0
 
 
 @transaction.atomic
