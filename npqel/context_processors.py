@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from django.urls import reverse
 
-from npqel.access import ROLE_LABELS, Action, access_for
+from npqel.access import ROLE_LABELS, Action, Role, access_for
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -16,6 +16,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append(("Providers", reverse("provider_list")))
     if access.provider_ids(Action.VIEW_COHORTS):
         items.append(("My sessions", reverse("my_sessions")))
+    if Role.COACH in access.roles:
+        items.append(("People you coach", reverse("coachees")))
     items.append(("Calendar", reverse("calendar")))
     if access.platform_staff:
         items.append(("Platform people", reverse("platform_people")))

@@ -4,7 +4,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from accounts import views as account_views
 from npqel import views
 from npqel.health import health
-from participants.urls import import_urls, register_urls, roster_urls
+from participants.urls import (
+    checkin_urls,
+    feedback_urls,
+    import_urls,
+    learning_urls,
+    log_urls,
+    register_urls,
+    roster_urls,
+)
 from programmes import calendar
 from programmes.views import delivery, design, providers
 
@@ -90,6 +98,10 @@ urlpatterns = [
     *roster_urls,
     *import_urls,
     *register_urls,
+    *learning_urls,
+    *log_urls,
+    *feedback_urls,
+    *checkin_urls,
     path("api/v1/", include(("npqel.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),

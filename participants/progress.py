@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from npqel.words import plural
 from participants import selectors
+from participants.eligibility import Explanation, explain
 from participants.models import Enrolment, EnrolmentChange
 from participants.services import Deadline, deadline_for
+from participants.services.engagement import Measure, Part, engagement_measure
 from programmes.models import Component, Programme, Session
 from programmes.selectors import HourTotals, hour_totals
 from programmes.timetable import add_months, local_datetime, week_start
@@ -340,6 +342,7 @@ class Place:
     held_hours: Decimal = Decimal(0)
     steps: tuple[str, ...] = ()
     funding: Funding | None = None
+    engagement: Explanation | None = None
 
     @property
     def placed(self) -> bool:
@@ -358,8 +361,11 @@ def build_places(
     sessions: Iterable[Session],
     *,
     now: datetime.datetime,
+    measures: dict[int, tuple[Measure, list[Part]]] | None = None,
 ) -> list[Place]:
-    """Current places first (active, deferred, accepted, applied; latest start first), then past ones."""
+    """Current places first (active, deferred, accepted, applied; latest start first), then past ones.
+    `measures` holds the engagement of placed enrolments (engagement_measure), by enrolment id."""
+    measures = measures or {}
     today = timezone.localdate(now)
     by_programme: dict[int, list[Component]] = {}
     for component in components:
@@ -391,6 +397,9 @@ def build_places(
                 held_hours=sum((row.held_hours for row in progress), Decimal(0)),
                 steps=tuple(eligibility_steps(programme, own_components)),
                 funding=funding_for(enrolment, today=today),
+                engagement=explain(*measures[enrolment.pk], own_components, programme)
+                if enrolment.pk in measures
+                else None,
             )
         )
     return places
@@ -412,7 +421,9 @@ def participant_home(*, user: object, now: datetime.datetime | None = None) -> H
     placed = [enrolment for enrolment in current if enrolment.status in PLACED]
     components = list(selectors.own_components(user=user)) if current else []
     sessions = list(selectors.own_sessions(user=user, enrolments=placed)) if placed else []
-    places = build_places(enrolments, components, sessions, now=now)
+    # Fresh, not the stored row: the participant sees a check-in or a logged hour count at once.
+    measures = {e.pk: engagement_measure(enrolment_id=e.pk, now=now) for e in placed}
+    places = build_places(enrolments, components, sessions, now=now, measures=measures)
     return HomePage(
         current=[place for place in places if place.current],
         past=[place for place in places if not place.current],

@@ -11,9 +11,22 @@ from django.utils import timezone
 from accounts.models import User
 from npqel.access import Action, access_for, provider_q, require_page
 from npqel.queries import count_of
-from participants.models import Attendance, Enrolment, EnrolmentChange, EnrolmentImport, Participant, School
+from participants.eligibility import Explanation, explain
+from participants.models import (
+    Attendance,
+    AttendanceChange,
+    CheckInCode,
+    Engagement,
+    Enrolment,
+    EnrolmentChange,
+    EnrolmentImport,
+    Participant,
+    School,
+)
 from participants.services import Deadline, deadline_for, expected_places, register_is_open
-from participants.standing import LIVE_STATUSES, at_risk_reasons
+from participants.services.checkin import check_in_window
+from participants.services.engagement import engagement_measure
+from participants.standing import LIVE_STATUSES, at_risk_reasons, engagement_of
 from programmes.models import (
     Cohort,
     Component,
@@ -169,6 +182,10 @@ class Standing:
     today: datetime.date
 
     @property
+    def engagement(self) -> Engagement | None:
+        return engagement_of(self.enrolment)
+
+    @property
     def live(self) -> bool:
         """Not withdrawn, passed or failed: the deadline still matters."""
         return self.enrolment.status in LIVE_STATUSES
@@ -254,7 +271,13 @@ def roster(
     if funding_route:
         places = places.filter(funding_route="" if funding_route == NOT_KNOWN else funding_route)
     places = places.select_related(
-        "participant__user", "participant__school", "group", "coach", "cohort__programme"
+        "participant__user",
+        "participant__school",
+        "group",
+        "coach",
+        "cohort__programme",
+        "engagement",
+        "earlier_record",
     ).prefetch_related("changes", "cohort__programme__extensions")
     rows = [standing_of(enrolment, today=today) for enrolment in places]
     if at_risk:
@@ -280,10 +303,20 @@ def enrolment_record(*, user: object, pk: int) -> Enrolment:
             "coach",
             "fee_option",
             "placement_option",
+            "engagement",
+            "earlier_record",
         )
         .prefetch_related(Prefetch("changes", queryset=history), "cohort__programme__extensions")
     )
     return get_object_or_404(places, pk=pk)
+
+
+def engagement_explained(*, enrolment: Enrolment, now: datetime.datetime | None = None) -> Explanation:
+    """A place's engagement measured now and explained (the place already scoped by the caller): three
+    queries whatever the size of the programme."""
+    measure, parts = engagement_measure(enrolment_id=enrolment.pk, now=now)
+    components = Component.objects.filter(programme_id=enrolment.cohort.programme_id)
+    return explain(measure, parts, components, enrolment.cohort.programme)
 
 
 def enrolment_for_change(*, user: object, pk: int) -> Enrolment:
@@ -399,3 +432,45 @@ def register_progress(*, session: Session) -> tuple[int, int]:
         ),
     )
     return counts["marked"], counts["expected"]
+
+
+# Self check-in ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckInPage:
+    session: Session
+    code: CheckInCode | None  # None: check-in is not open
+    opens_at: datetime.datetime
+    closes_at: datetime.datetime
+    expected: int
+    marked: int  # on the register, however marked
+    checked_in: int  # who marked themselves with the code (even if the facilitator changed the mark since)
+
+    @property
+    def is_open(self) -> bool:
+        return self.opens_at <= timezone.now() < self.closes_at
+
+    @property
+    def has_ended(self) -> bool:
+        return timezone.now() >= self.closes_at
+
+
+def check_in_page(*, user: object, session_pk: int) -> CheckInPage:
+    """A session's check-in: its code (if open), when check-in can run, and how many of those expected have
+    checked in and have a mark; 403 or 404 as register_session. Four queries however many people."""
+    session = register_session(user=user, session_pk=session_pk)
+    code = CheckInCode.objects.filter(session=session).first()
+    marks = Attendance.objects.filter(session=session, enrolment=OuterRef("pk"))
+    own_marks = AttendanceChange.objects.filter(
+        attendance__session=session,
+        attendance__enrolment=OuterRef("pk"),
+        changed_by=OuterRef("participant__user"),
+    )
+    counts = expected_places(session).aggregate(
+        expected=Count("pk"),
+        marked=Count("pk", filter=Q(Exists(marks))),
+        checked_in=Count("pk", filter=Q(Exists(own_marks))),
+    )
+    opens_at, closes_at = check_in_window(session)
+    return CheckInPage(session=session, code=code, opens_at=opens_at, closes_at=closes_at, **counts)

@@ -1,10 +1,15 @@
 """Where a participant stands: how long is left before their deadline, and whether their place is at risk,
-with the reasons in words an admin can act on.
+with the reasons in words an admin or coach can act on.
 
-At risk, as decided for now (issue 4), until engagement arrives with issue 5:
-- a place that is active or deferred, whose deadline to present for final assessment has passed or falls
-  within AT_RISK_DEADLINE_DAYS; or
-- a place deferred for more than LONG_DEFERRAL_MONTHS (DfE has a withdrawal reason for exactly this:
+A place that has started and not ended (active or deferred) is at risk when (each margin is the
+programme's own setting):
+- engagement cannot reach the threshold any more, even taking part in everything left, or engagement so
+  far lags the threshold by more than `Programme.at_risk_margin` points (participants/services/engagement.py
+  works these out; the stored Engagement row says so);
+- its deadline to present for final assessment has passed, or falls within `Programme.at_risk_deadline_days`,
+  with nothing submitted (submissions arrive with issue 6; until then nothing has been submitted here, and
+  a place whose earlier system recorded a presentation is not counted);
+- it has been deferred for more than LONG_DEFERRAL_MONTHS (DfE has a withdrawal reason for exactly this:
   `deferred-for-over-12-months`).
 Applied and accepted places have not started, and withdrawn, passed or failed ones have ended: none is at risk.
 """
@@ -13,11 +18,11 @@ import datetime
 from collections.abc import Iterable
 
 from npqel.words import plural
-from participants.models import Enrolment, EnrolmentChange
+from participants.eligibility import engagement_risks
+from participants.models import Engagement, Enrolment, EnrolmentChange
 from participants.services import Deadline
 from programmes.timetable import add_months
 
-AT_RISK_DEADLINE_DAYS = 90
 LONG_DEFERRAL_MONTHS = 12
 
 Status = Enrolment.Status
@@ -54,21 +59,34 @@ def whole_months(start: datetime.date, end: datetime.date) -> int:
     return max(months, 0)
 
 
+def engagement_of(enrolment: Enrolment) -> Engagement | None:
+    """The place's stored engagement (select_related("engagement")), or None before its first recompute."""
+    try:
+        return enrolment.engagement
+    except Engagement.DoesNotExist:
+        return None
+
+
 def at_risk_reasons(
     enrolment: Enrolment, *, deadline: Deadline, changes: Iterable[EnrolmentChange], today: datetime.date
 ) -> list[str]:
-    """Why this place is at risk, in plain English ("Deadline in 41 days", "Deferred for 13 months"); an
-    empty list when it is not. `deadline` is participants.services.deadline_for(enrolment, changes)."""
+    """Why this place is at risk, in plain English ("Deadline in 41 days with nothing submitted", "Deferred
+    for 13 months", "Can reach only 72.5% engagement…"); an empty list when it is not. `deadline` is
+    participants.services.deadline_for(enrolment, changes); reads `cohort.programme`, `engagement` and
+    `earlier_record` (select them with the enrolment)."""
     if enrolment.status not in AT_RISK_STATUSES:
         return []
-    reasons = []
+    programme = enrolment.cohort.programme
+    engagement = engagement_of(enrolment)
+    reasons = engagement_risks(engagement, programme) if engagement is not None and engagement.at_risk else []
     days_left = deadline.days_left(today)
-    if days_left < 0:
-        reasons.append(f"Deadline passed {plural(-days_left, 'day')} ago")
-    elif days_left == 0:
-        reasons.append("Deadline is today")
-    elif days_left <= AT_RISK_DEADLINE_DAYS:
-        reasons.append(f"Deadline in {plural(days_left, 'day')}")
+    if not _presented(enrolment):
+        if days_left < 0:
+            reasons.append(f"Deadline passed {plural(-days_left, 'day')} ago with nothing submitted")
+        elif days_left == 0:
+            reasons.append("Deadline is today and nothing is submitted")
+        elif days_left <= programme.at_risk_deadline_days:
+            reasons.append(f"Deadline in {plural(days_left, 'day')} with nothing submitted")
     since = deferred_since(enrolment, changes)
     if since is not None and add_months(since, LONG_DEFERRAL_MONTHS) < today:
         months = whole_months(since, today)
@@ -77,3 +95,11 @@ def at_risk_reasons(
         else:
             reasons.append(f"Deferred for over {LONG_DEFERRAL_MONTHS} months")
     return reasons
+
+
+def _presented(enrolment: Enrolment) -> bool:
+    """Presented for final assessment: recorded by an earlier system (issue 6 adds submissions made here)."""
+    try:
+        return enrolment.earlier_record.presented_on is not None
+    except Enrolment.earlier_record.RelatedObjectDoesNotExist:
+        return False

@@ -86,6 +86,8 @@ PROGRAMME_FIELDS = (
     "engagement_kinds",
     "deadline_months",
     "deferral_pauses_clock",
+    "at_risk_margin",
+    "at_risk_deadline_days",
     "fee_notes",
 )
 
@@ -106,6 +108,15 @@ def _check_programme(programme: Programme) -> None:
         )
     if programme.deadline_months < 1 or programme.duration_months < 1:
         raise DomainError("Durations and deadlines are whole months, 1 or more.", field="deadline_months")
+    if not (Decimal(0) <= Decimal(programme.at_risk_margin) <= Decimal(100)):
+        raise DomainError(
+            "Enter the early-warning margin as a number of percentage points from 0 to 100.",
+            field="at_risk_margin",
+        )
+    if not (1 <= int(programme.at_risk_deadline_days) <= 730):
+        raise DomainError(
+            "Enter the early-warning days as a number from 1 to 730.", field="at_risk_deadline_days"
+        )
     unknown = set(programme.engagement_kinds) - set(Component.Kind.values)
     if unknown:
         raise DomainError(f"Unknown component kinds: {', '.join(sorted(unknown))}.", field="engagement_kinds")

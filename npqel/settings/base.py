@@ -165,6 +165,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 # build/static is made by `npm run build` from npm packages and is git-ignored.
 STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "build" / "static"]
+# A course's completion grid posts one field per tick (200 people × 20 tasks = 4,000), saved in one go
+# without JavaScript; Django's default of 1,000 fields would refuse it. Still a bound: 2.5 MB bodies.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 
 # --- Locale and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -31,7 +31,9 @@ from participants.forms import (
 from participants.models import Enrolment, EnrolmentChange, School
 from participants.selectors import Roster
 from participants.services import TRANSITIONS
-from participants.standing import AT_RISK_DEADLINE_DAYS, LONG_DEFERRAL_MONTHS, countdown
+from participants.standing import LONG_DEFERRAL_MONTHS, countdown
+from participants.views.learning import component_done_context
+from programmes.wording import engagement_text
 
 Status = Enrolment.Status
 
@@ -81,7 +83,8 @@ def cohort_roster(request: HttpRequest, pk: int) -> HttpResponse:
             "filtered": filtered,
             "headers": _sort_headers(request, filters),
             "export_query": request.GET.urlencode(),
-            "at_risk_days": AT_RISK_DEADLINE_DAYS,
+            "programme": roster.cohort.programme,
+            "programme_needed": engagement_text(roster.cohort.programme),
             "long_deferral_months": LONG_DEFERRAL_MONTHS,
         },
     )
@@ -193,6 +196,7 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "participant": enrolment.participant,
             "cohort": enrolment.cohort,
             "standing": standing,
+            "engagement": selectors.engagement_explained(enrolment=enrolment),
             "countdown": countdown(standing.days_left) if standing.live else "",
             "history": list(enrolment.changes.all()),
             "fsm_percent": _percent(enrolment.participant.school),
@@ -200,6 +204,7 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage,
             "actions": actions,
             "ended_actions_only": not TRANSITIONS[enrolment.status],
+            **component_done_context(request.user, enrolment),
         },
     )
 

@@ -156,6 +156,32 @@ class ProgrammeForm(DesignForm):
         label="Deferral pauses the clock: time spent deferred does not count toward the deadline",
         required=False,
     )
+    at_risk_margin = PercentField(
+        label="Early warning: engagement so far lagging the threshold by more than (percentage points)",
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        widget=forms.TextInput(),
+        help_text="For example, 10 (left blank: 10). With a 90% threshold, someone below 80% so far is "
+        "flagged as at risk. Anyone who can no longer reach the threshold is always flagged.",
+        error_messages={
+            key: "Enter the early-warning margin as a number of percentage points from 0 to 100, for example 10."
+            for key in ("required", "invalid", "max_digits", "max_whole_digits", "max_decimal_places")
+        },
+    )
+    at_risk_deadline_days = forms.IntegerField(
+        label="Early warning: days before the deadline with nothing submitted",
+        required=False,
+        min_value=1,
+        max_value=730,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        help_text="For example, 90 (left blank: 90): a place with nothing submitted 90 days before its "
+        "deadline is flagged.",
+        error_messages={
+            key: "Enter a number of days from 1 to 730, for example 90."
+            for key in ("required", "invalid", "min_value", "max_value")
+        },
+    )
     fee_notes = forms.CharField(
         label="Notes about fees (optional)",
         widget=forms.Textarea,
@@ -167,6 +193,7 @@ class ProgrammeForm(DesignForm):
         if programme is not None:
             kwargs.setdefault("initial", {name: getattr(programme, name) for name in self.base_fields})
             kwargs["initial"]["engagement_threshold"] = _plain_number(programme.engagement_threshold)
+            kwargs["initial"]["at_risk_margin"] = _plain_number(programme.at_risk_margin)
         else:
             kwargs.setdefault(
                 "initial",
@@ -175,9 +202,21 @@ class ProgrammeForm(DesignForm):
                     "deadline_months": 18,
                     "engagement_threshold": "90",
                     "engagement_comparison": Programme.Comparison.AT_LEAST.value,
+                    "at_risk_margin": "10",
+                    "at_risk_deadline_days": 90,
                 },
             )
         super().__init__(*args, **kwargs)
+
+    def clean_at_risk_margin(self) -> Decimal:
+        """Left blank: the usual 10 points."""
+        value = self.cleaned_data.get("at_risk_margin")
+        return Programme._meta.get_field("at_risk_margin").default if value is None else value
+
+    def clean_at_risk_deadline_days(self) -> int:
+        """Left blank: the usual 90 days."""
+        value = self.cleaned_data.get("at_risk_deadline_days")
+        return Programme._meta.get_field("at_risk_deadline_days").default if value is None else value
 
 
 def _plain_number(value: Decimal) -> str:

@@ -293,6 +293,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "repeats": list(session.repeats.order_by("starts_at")),
             "can_manage": access_for(request.user).may(Action.MANAGE_PROGRAMMES, provider_id),
             "register": register,
+            "can_view_feedback": access_for(request.user).may(Action.VIEW_FEEDBACK, provider_id),
         },
     )
 
@@ -344,7 +345,11 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(user=request.user, pk=pk, action=Action.MANAGE_PROGRAMMES)
     cohort, title = session.cohort, session.display_title
-    successor = services.session_cancel(by=request.user, session=session)
+    try:
+        successor = services.session_cancel(by=request.user, session=session)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("session_detail", pk=session.pk)
     note = (
         f" Its repeat on {timezone.localtime(successor.starts_at):%A %-d %B at %H:%M} stays on the timetable."
         if successor

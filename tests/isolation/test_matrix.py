@@ -22,6 +22,7 @@ from tests.isolation.cases_api_participants import (
 )
 from tests.isolation.cases_api_programmes import API_LISTS, API_SCOPED
 from tests.isolation.cases_calendar import CALENDAR_LISTS, CALENDAR_SCOPED, CALENDAR_UNSCOPED
+from tests.isolation.cases_checkin import CHECKIN_LISTS, CHECKIN_SCOPED, CHECKIN_UNSCOPED
 from tests.isolation.cases_design import DESIGN_LISTS, DESIGN_SCOPED
 from tests.isolation.cases_imports import (
     API_IMPORT_LISTS,
@@ -30,6 +31,8 @@ from tests.isolation.cases_imports import (
     IMPORT_SCOPED,
     IMPORT_UNSCOPED,
 )
+from tests.isolation.cases_learning import LEARNING_LISTS, LEARNING_SCOPED
+from tests.isolation.cases_logs import LOG_LISTS, LOG_SCOPED
 from tests.isolation.cases_participants import ROSTER_LISTS, ROSTER_SCOPED
 from tests.isolation.cases_registers import REGISTER_LISTS, REGISTER_SCOPED
 from tests.isolation.urls import all_routes
@@ -117,6 +120,9 @@ SCOPED: dict[str, Scoped] = {
     **API_IMPORT_SCOPED,
     **ROSTER_SCOPED,
     **REGISTER_SCOPED,
+    **LOG_SCOPED,
+    **LEARNING_SCOPED,
+    **CHECKIN_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -136,6 +142,9 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **API_IMPORT_LISTS,
     **ROSTER_LISTS,
     **REGISTER_LISTS,
+    **LOG_LISTS,
+    **LEARNING_LISTS,
+    **CHECKIN_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
@@ -154,6 +163,7 @@ UNSCOPED: dict[str, str] = {
     **CALENDAR_UNSCOPED,
     **IMPORT_UNSCOPED,
     **PARTICIPANT_API_UNSCOPED,
+    **CHECKIN_UNSCOPED,
 }
 # django-allauth's pages concern only the signed-in (or signing-in) person's own account.
 ALLAUTH_MODULE_PREFIX = "allauth."

@@ -252,7 +252,7 @@ def test_the_csv_export_has_the_rows_shown_with_the_same_filters_and_order(clien
             "Ben Hughes", "ben.hughes@school.example", "Beech Hill Primary",
             people["Ben Hughes"].participant.school.urn,
             "South", "", "Paid by the school or trust", "Active", "2022-10-31", "2024-04-30", "60", "Yes",
-            "Deadline in 60 days",
+            "Deadline in 60 days with nothing submitted",
         ],
     ]  # fmt: skip
     everyone = read_csv(client.get(reverse("cohort_roster_csv", args=[cohort.pk])))

@@ -1,20 +1,22 @@
-"""Whether a place is at risk, and the words that say why: the deadline within 90 days (or passed) for an
-active or deferred place, or a deferral of more than 12 months."""
+"""Whether a place is at risk, and the words that say why: the deadline within the programme's number of days
+(90 by default) or passed, with nothing submitted, for an active or deferred place; a deferral of more than
+12 months; and engagement that cannot reach the threshold or lags it by more than the programme's margin."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 
-from participants.models import Enrolment, EnrolmentChange
+from participants.models import EarlierRecord, Engagement, Enrolment, EnrolmentChange
 from participants.services import Deadline
 from participants.standing import (
-    AT_RISK_DEADLINE_DAYS,
     LONG_DEFERRAL_MONTHS,
     at_risk_reasons,
     countdown,
     deferred_since,
     whole_months,
 )
+from programmes.models import Cohort, Programme
 
 S = Enrolment.Status
 D = datetime.date
@@ -35,24 +37,56 @@ def deferral(on: datetime.date, *, back: datetime.date | None = None) -> list[En
     return changes
 
 
-def reasons(status: str, deadline: Deadline, changes=()) -> list[str]:
-    return at_risk_reasons(Enrolment(status=status), deadline=deadline, changes=changes, today=TODAY)
+def place(status: str, **programme_rules) -> Enrolment:
+    return Enrolment(status=status, cohort=Cohort(programme=Programme(**programme_rules)))
+
+
+def reasons(status: str, deadline: Deadline, changes=(), **programme_rules) -> list[str]:
+    return at_risk_reasons(place(status, **programme_rules), deadline=deadline, changes=changes, today=TODAY)
 
 
 def test_the_thresholds_are_the_ones_decided():
-    assert (AT_RISK_DEADLINE_DAYS, LONG_DEFERRAL_MONTHS) == (90, 12)
+    assert (Programme().at_risk_deadline_days, Programme().at_risk_margin, LONG_DEFERRAL_MONTHS) == (
+        90,
+        10,
+        12,
+    )
+
+
+def test_the_programme_sets_how_close_a_deadline_puts_a_place_at_risk():
+    assert reasons(S.ACTIVE, due_in(100), at_risk_deadline_days=120) == [
+        "Deadline in 100 days with nothing submitted"
+    ]
+    assert reasons(S.ACTIVE, due_in(30), at_risk_deadline_days=20) == []
+
+
+def test_a_place_that_presented_is_not_at_risk_over_its_deadline():
+    enrolment = place(S.ACTIVE)
+    enrolment.earlier_record = EarlierRecord(presented_on=D(2024, 2, 1))
+    assert at_risk_reasons(enrolment, deadline=due_in(10), changes=(), today=TODAY) == []
+
+
+def test_engagement_reasons_come_first_in_words():
+    enrolment = place(S.ACTIVE)
+    enrolment.engagement = Engagement(
+        at_risk=True, to_date_percent=Decimal("61.2"), max_percent=Decimal("72.50"), percent=Decimal("40")
+    )
+    assert at_risk_reasons(enrolment, deadline=due_in(200), changes=(), today=TODAY) == [
+        "Can reach only 72.5% engagement even taking part in everything left (at least 90% needed)",
+        "Engagement so far is 61.2%, more than 10 percentage points below the 90% needed",
+    ]
 
 
 @pytest.mark.parametrize(
     ("days", "expected"),
     [
         (91, []),
-        (90, ["Deadline in 90 days"]),
-        (41, ["Deadline in 41 days"]),
-        (1, ["Deadline in 1 day"]),
-        (0, ["Deadline is today"]),
-        (-1, ["Deadline passed 1 day ago"]),
-        (-30, ["Deadline passed 30 days ago"]),
+        (90, ["Deadline in 90 days with nothing submitted"]),
+        (41, ["Deadline in 41 days with nothing submitted"]),
+        (1, ["Deadline in 1 day with nothing submitted"]),
+        (0, ["Deadline is today and nothing is submitted"]),
+        (-1, ["Deadline passed 1 day ago with nothing submitted"]),
+        (-30, ["Deadline passed 30 days ago with nothing submitted"]),
     ],
 )
 def test_an_active_place_is_at_risk_from_90_days_before_its_deadline(days, expected):
@@ -73,7 +107,7 @@ def test_a_deferral_of_more_than_12_months_is_a_risk_of_its_own():
 
 def test_a_long_deferral_and_a_near_deadline_give_both_reasons():
     assert reasons(S.DEFERRED, due_in(41), deferral(D(2022, 12, 1))) == [
-        "Deadline in 41 days",
+        "Deadline in 41 days with nothing submitted",
         "Deferred for 15 months",
     ]
 
