@@ -20,4 +20,9 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "participants.tasks.engagement_sweep_task",
         "schedule": timedelta(minutes=5),
     },
+    # Monday morning: provider admins and coaches hear which places are at risk.
+    "weekly-at-risk-digest": {
+        "task": "participants.tasks.at_risk_digest_task",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
 }

@@ -602,3 +602,20 @@ class EngagementQueue(models.Model):
 
     def __str__(self) -> str:
         return f"Engagement of cohort {self.cohort_id} v{self.version}"
+
+
+class AtRiskDigest(models.Model):
+    """The weekly email listing at-risk places, sent to one provider admin or coach for one week: kept so
+    that a job run twice (a retry, a second worker) sends it once."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week_of = models.DateField(help_text="The Monday of the week it was sent for")
+    places = models.PositiveIntegerField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-week_of", "recipient_id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "week_of"], name="digest_once_a_week")]
+
+    def __str__(self) -> str:
+        return f"At-risk digest for {self.recipient_id}, week of {self.week_of}"

@@ -4,7 +4,7 @@ engagement current (participants/services/engagement.py)."""
 from celery import shared_task
 
 from participants import imports
-from participants.services import engagement
+from participants.services import digest, engagement
 
 
 @shared_task(acks_late=True)
@@ -43,3 +43,9 @@ def engagement_recompute_all_task() -> int:
 def engagement_sweep_task() -> list[int]:
     """Queue again cohorts whose recompute job was lost (Redis down, a worker killed)."""
     return engagement.engagement_sweep()
+
+
+@shared_task(acks_late=True)
+def at_risk_digest_task() -> int:
+    """Weekly: email provider admins and coaches the places at risk; safe to run twice (sent once a week)."""
+    return digest.digest_send_weekly()
