@@ -19,6 +19,7 @@ from npqel.access import MFA_REQUIRED_ROLES, ROLE_LABELS, Role
 from npqel.demo_participants import demo_participants_load
 from npqel.demo_programmes import demo_programmes_load
 from participants.models import Enrolment, Participant
+from participants.services.engagement import engagement_recompute
 from programmes.models import Provider, StaffMembership
 
 DEMO_PASSWORD = "npqel-demo-2026"  # noqa: S105 - demo accounts only, printed on start
@@ -114,6 +115,8 @@ def demo_load() -> list[DemoLogin]:
         logins.append(DemoLogin(email, Role.PARTICIPANT, slug, False, None))
 
     demo_participants_load(today=timezone.localdate())
+    # Every place's engagement, from the evidence just loaded (the recompute a change would queue).
+    engagement_recompute()
 
     for email, role, flag in [
         ("moderator@npqel.example", Role.MODERATOR, "is_moderator"),

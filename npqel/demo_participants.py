@@ -12,9 +12,11 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import User
+from npqel.demo_engagement import demo_engagement_fill
 from participants import services
 from participants.models import Enrolment, EnrolmentChange, Participant, School
 from programmes.models import Cohort, Provider, StaffMembership
+from programmes.timetable import local_datetime
 
 FIRST_NAMES = [
     "Amelia", "Olivia", "Priya", "Sarah", "Helen", "Fatima", "Joanne", "Claire", "Aisha", "Rachel",
@@ -207,5 +209,8 @@ def _fill(
         change
         for enrolment, status in zip(enrolments, statuses_chosen, strict=True)
         for change in _history(enrolment, status, rng, today)
+    )
+    demo_engagement_fill(
+        cohort=cohort, enrolments=enrolments, now=local_datetime(today, datetime.time.min), rng=rng
     )
     return len(enrolments)

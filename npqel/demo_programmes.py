@@ -1231,16 +1231,31 @@ def _load_rules_and_content(spec: ProgrammeSpec, programme: Programme) -> None:
         component.content_areas.set([areas[title] for title in c.areas])
         for m_position, topic in enumerate(c.modules, start=1):
             module = Module.objects.create(course=component, title=topic, position=m_position)
+            # References as a learning platform's export writes them: course, module, task.
+            ref = f"C{position}-M{m_position}"
             Task.objects.bulk_create(
                 [
-                    Task(module=module, title=f"Read and reflect: {topic.lower()}", core=True, position=1),
+                    Task(
+                        module=module,
+                        title=f"Read and reflect: {topic.lower()}",
+                        reference=f"{ref}-T1",
+                        core=True,
+                        position=1,
+                    ),
                     Task(
                         module=module,
                         title=f"Apply it in your schools: {topic.lower()}",
+                        reference=f"{ref}-T2",
                         core=True,
                         position=2,
                     ),
-                    Task(module=module, title=f"Further reading: {topic.lower()}", core=False, position=3),
+                    Task(
+                        module=module,
+                        title=f"Further reading: {topic.lower()}",
+                        reference=f"{ref}-T3",
+                        core=False,
+                        position=3,
+                    ),
                 ]
             )
 

@@ -462,19 +462,27 @@ def module_remove(*, by: User, module: Module) -> None:
 
 
 @transaction.atomic
-def task_create(*, by: User, module: Module, title: str, core: bool) -> Task:
+def task_create(*, by: User, module: Module, title: str, core: bool, reference: str = "") -> Task:
     """Add a core or optional task to a module."""
     _authorise(by, module.course.programme.provider_id)
-    task = Task(module=module, title=title.strip(), core=core, position=module.tasks.count() + 1)
+    task = Task(
+        module=module,
+        title=title.strip(),
+        core=core,
+        reference=reference.strip(),
+        position=module.tasks.count() + 1,
+    )
     _save(task, duplicate=DomainError(f"This module already has a task called “{title}”.", field="title"))
     _programme_engagement_changed(module.course.programme_id)
     return task
 
 
 @transaction.atomic
-def task_update(*, by: User, task: Task, title: str, core: bool) -> Task:
+def task_update(*, by: User, task: Task, title: str, core: bool, reference: str | None = None) -> Task:
     _authorise(by, task.module.course.programme.provider_id)
     task.title, task.core = title.strip(), core
+    if reference is not None:
+        task.reference = reference.strip()
     _save(task, duplicate=DomainError(f"This module already has a task called “{title}”.", field="title"))
     _programme_engagement_changed(task.module.course.programme_id)
     return task

@@ -504,6 +504,13 @@ class TaskForm(DesignForm):
     title = forms.CharField(
         label="Task title", max_length=200, error_messages={"required": "Enter the task's title."}
     )
+    reference = forms.CharField(
+        label="Reference in your learning platform (optional)",
+        max_length=100,
+        required=False,
+        help_text="As your learning platform's completion export writes it, for example SI-1.2. Imported "
+        "completions are matched by this reference, or by the task's exact title.",
+    )
     core = forms.BooleanField(
         label="Core task: participants must complete it to count as engaged (untick for an optional task)",
         required=False,

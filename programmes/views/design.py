@@ -633,7 +633,8 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.programme_part_get(Task, user=request.user, pk=pk, via=VIA_MODULE)
     title = task.title
     form = TaskForm(
-        request.POST if request.method == "POST" else None, initial={"title": title, "core": task.core}
+        request.POST if request.method == "POST" else None,
+        initial={"title": title, "core": task.core, "reference": task.reference},
     )
     if request.method == "POST" and form.is_valid():
         try:

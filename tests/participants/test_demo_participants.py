@@ -42,3 +42,35 @@ def test_demo_schools_and_equality_data_look_like_real_ones():
     codes = set(Participant.objects.values_list("ethnicity_code", flat=True))
     assert "WBRI" in codes and len(codes - {"WBRI", "REFU", "NOBT"}) >= 5
     assert Participant.objects.filter(sex="prefer_not").exists()
+
+
+def test_demo_places_have_engagement_from_marks_tasks_logs_and_ratings_spread_from_eligible_to_at_risk():
+    from participants.models import (
+        Attendance,
+        CoachingSession,
+        ComponentCompletion,
+        Engagement,
+        FeedbackRating,
+        LearningLog,
+        TaskCompletion,
+    )
+
+    demo_load()
+    for model in (
+        Attendance,
+        TaskCompletion,
+        LearningLog,
+        CoachingSession,
+        ComponentCompletion,
+        FeedbackRating,
+    ):
+        assert model.objects.exists(), model.__name__
+    # Every place has its engagement worked out; some are eligible, some at risk, and only started ones.
+    assert Engagement.objects.count() == Enrolment.objects.count()
+    assert Engagement.objects.filter(eligible=True).exists()
+    assert Engagement.objects.filter(at_risk=True).exists()
+    assert (
+        not Engagement.objects.filter(at_risk=True)
+        .exclude(enrolment__status__in=["active", "deferred"])
+        .exists()
+    )
