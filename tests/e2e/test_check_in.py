@@ -1,5 +1,6 @@
 """Self check-in in the browser: the facilitator shows the code on a running session, a participant types it
-on their home page, and the register shows them present, marked by themselves."""
+on their home page, sees their engagement change, and the register shows them present, marked by
+themselves."""
 
 import datetime
 
@@ -53,6 +54,8 @@ def test_a_participant_checks_in_with_the_code_the_facilitator_shows(page: Page,
     # Asha, on her own phone, types it on her home page as she reads it (small letters, with the space).
     participant = new_context().new_page()
     sign_in(participant, asha.participant.user.email, PASSWORD)
+    # The session is the programme's only one (6 hours): nothing attended yet.
+    expect(participant.get_by_test_id("engagement-percent")).to_have_text("0% (0 of 6 hours)")
     expect(participant.get_by_role("heading", name="Check in to a session")).to_be_visible()
     participant.get_by_label("Code").fill(shown.lower())
     submit(participant, participant.get_by_role("button", name="Check in"))
@@ -60,6 +63,10 @@ def test_a_participant_checks_in_with_the_code_the_facilitator_shows(page: Page,
         "You are checked in to Day 3: Leading system change on"
     )
     expect(participant.get_by_role("main")).to_contain_text("You are marked present on the register.")
+    # Back on her home page, the session counts toward her engagement at once.
+    visit(participant, "/")
+    expect(participant.get_by_test_id("engagement-percent")).to_have_text("100% (6 of 6 hours)")
+    expect(participant.get_by_test_id("engagement-summary")).to_contain_text("You meet the engagement rule")
 
     # The facilitator's count goes up, and the register shows Asha present, marked by herself.
     visit(page, f"/sessions/{session.pk}/check-in/")
