@@ -11,7 +11,7 @@ import dataclasses
 import weakref
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, Locator, Page, Request, Response
+from playwright.sync_api import BrowserContext, Locator, Page, Request, Response, expect
 
 from tests.e2e.axe import AXE_JS, axe_violations, axe_violations_without_javascript, describe
 
@@ -112,6 +112,18 @@ def submit(page: Page, control: Locator) -> None:
     """Click a button or link that loads a new page (after any redirects), then check that page."""
     with page.expect_navigation(wait_until="load"):
         control.click()
+    check(page)
+
+
+def swap(page: Page, control: Locator, *, then_shows: str) -> None:
+    """Click a control that htmx answers in place (no new page): wait until the page shows `then_shows`,
+    check that the document was not reloaded, then check the page."""
+    page.evaluate("window.__npqelSamePage = true")
+    control.click()
+    expect(page.locator("#main-content")).to_contain_text(then_shows)
+    assert page.evaluate("window.__npqelSamePage === true"), (
+        "the page was reloaded instead of updated in place"
+    )
     check(page)
 
 

@@ -1,5 +1,5 @@
 """A facilitator takes a session's register in the browser: everyone present in one press, then the
-exceptions, saved in one action."""
+exceptions, saved in one action — in place, without loading a new page (htmx)."""
 
 import datetime
 
@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from npqel.access import Role
 from participants.models import Attendance
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.e2e.browsing import submit, visit
+from tests.e2e.browsing import submit, swap, visit
 from tests.e2e.steps import sign_in
 from tests.participants.factories import EnrolmentFactory
 from tests.programmes.factories import CohortFactory, ProgrammeFactory, SessionFactory, StaffMembershipFactory
@@ -43,10 +43,14 @@ def test_facilitator_marks_everyone_present_then_the_exception(page: Page, provi
     visit(page, f"/sessions/{session.pk}/")
     submit(page, page.get_by_role("link", name="Register: 0 of 3 marked"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Register: Day 2: Leading across schools")
-    submit(page, page.get_by_role("button", name="Mark everyone not yet marked as present"))
+    swap(
+        page,
+        page.get_by_role("button", name="Mark everyone not yet marked as present"),
+        then_shows="marked present",
+    )
     assert Attendance.objects.filter(status="present").count() == 3
     page.get_by_role("group", name="Attendance of Ben Jones").get_by_label("Absent").check()
-    submit(page, page.get_by_role("button", name="Save the register"))
+    swap(page, page.get_by_role("button", name="Save the register"), then_shows="Register saved: 1 change.")
     expect(page.get_by_role("alert")).to_contain_text("Register saved: 1 change.")
     ben = Attendance.objects.get(enrolment__participant__user__full_name="Ben Jones")
     assert ben.status == "absent" and ben.updated_by == facilitator
