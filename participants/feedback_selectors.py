@@ -175,6 +175,14 @@ def sees_all_feedback(*, user: object, provider_id: int) -> bool:
     )
 
 
+def may_see_session_feedback(*, user: object, session: Session) -> bool:
+    """Whether the session's page should offer its results: admins and platform staff always, a facilitator
+    for the sessions they facilitate (one query, only for those who hold VIEW_FEEDBACK at all)."""
+    if not access_for(user).anywhere(Action.VIEW_FEEDBACK):
+        return False
+    return _feedback_sessions(user).filter(pk=session.pk).exists()
+
+
 def feedback_session(*, user: object, pk: int) -> Session:
     """A session whose results the user may see: 403 for a role that never sees feedback, 404 for another
     provider's session or one a facilitator does not facilitate."""

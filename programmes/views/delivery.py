@@ -14,6 +14,7 @@ from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.forms import add_domain_error
 from npqel.words import plural
+from participants.feedback_selectors import may_see_session_feedback
 from participants.selectors import register_progress
 from programmes import selectors, services
 from programmes.forms.delivery import (
@@ -293,7 +294,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "repeats": list(session.repeats.order_by("starts_at")),
             "can_manage": access_for(request.user).may(Action.MANAGE_PROGRAMMES, provider_id),
             "register": register,
-            "can_view_feedback": access_for(request.user).may(Action.VIEW_FEEDBACK, provider_id),
+            # A facilitator sees the link only on the sessions whose results they may open.
+            "can_view_feedback": may_see_session_feedback(user=request.user, session=session),
         },
     )
 

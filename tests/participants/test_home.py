@@ -331,7 +331,7 @@ def test_a_completed_place_shows_its_result_briefly(client, time_machine, admin,
     assert "Your places" in page.text and "Your earlier places" not in page.text
     assert (
         page.row("NPQEL Autumn " + provider.name)[-1]
-        == "Completed — you passed (result on 14 September 2026)"
+        == "Completed — you passed (result on 14 September 2026) Rate the programme NPQEL Autumn"
     )
     for gone in ("What is next", "Your deadline", "Funding and fees"):
         assert gone not in page.text

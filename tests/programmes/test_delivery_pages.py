@@ -244,8 +244,9 @@ PAGES = [
     # (url name, object, pinned queries) for a facilitator: session, user, roles (2), then the page's own reads.
     ("cohort_detail", "cohort", 9),  # the session count comes with the cohort
     ("cohort_timetable", "cohort", 7),
-    # The session page counts its register's marks for those who take it (one query).
-    ("session_detail", "session", 7),
+    # The session page counts its register's marks for those who take it (one query), and asks whether the
+    # facilitator runs it, to offer its feedback results (one query).
+    ("session_detail", "session", 8),
     ("my_sessions", None, 6),
 ]
 
