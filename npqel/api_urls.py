@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import InvitationViewSet, MeView
 from npqel.api import not_found
 from participants.api import EnrolmentViewSet, ParticipantViewSet, SchoolViewSet
+from participants.api_engagement import URLS as ENGAGEMENT_URLS
 from participants.api_imports import ImportViewSet
 from programmes.api import (
     CohortViewSet,
@@ -30,6 +31,8 @@ router.register("invitations", InvitationViewSet, basename="invitation")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    # Registers, task completions, coaching, feedback and engagement (participants/api_engagement.py).
+    *(re_path(pattern, view, name=name) for pattern, view, name in ENGAGEMENT_URLS),
     path("", include(router.urls)),
     # Last: a path no route above matches (e.g. an id with a dot in it) gets the API's JSON 404. Only paths
     # ending in "/", so that CommonMiddleware still redirects "cohorts/5" to "cohorts/5/".

@@ -116,6 +116,28 @@ class EnrolmentSerializer(serializers.ModelSerializer):
         help_text="The date by which they must present for final assessment, from the programme's rules "
         "(moved on by time spent deferred where the programme pauses the clock)."
     )
+    # The stored engagement (recomputed seconds after each change), read in the same query as the row. A
+    # change of engagement does not change updated_at; GET the enrolment's engagement/ for a fresh measure.
+    engagement_percent = serializers.DecimalField(
+        source="engagement.percent",
+        max_digits=5,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="Engagement so far over the whole programme, in percent; null until first measured, or "
+        "where nothing can be measured. Not reflected in updated_since.",
+    )
+    eligible = serializers.BooleanField(
+        source="engagement.eligible",
+        read_only=True,
+        allow_null=True,
+        help_text="May present for final assessment (engagement, core tasks, required components); null "
+        "until first measured. Not reflected in updated_since.",
+    )
+    at_risk = serializers.SerializerMethodField(
+        help_text="At risk of not finishing: low engagement, a deadline near or passed with nothing "
+        "submitted, or a long deferral. GET the enrolment's engagement/ for the reasons."
+    )
 
     class Meta:
         model = Enrolment
@@ -138,6 +160,9 @@ class EnrolmentSerializer(serializers.ModelSerializer):
             "external_id",
             "imported",
             "deadline",
+            "engagement_percent",
+            "eligible",
+            "at_risk",
             "updated_at",
         ]
         read_only_fields = fields
@@ -145,6 +170,9 @@ class EnrolmentSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.DATE)
     def get_deadline(self, enrolment: Enrolment) -> datetime.date:
         return services.deadline_for(enrolment, enrolment.changes.all()).date
+
+    def get_at_risk(self, enrolment: Enrolment) -> bool:
+        return bool(selectors.standing_of(enrolment, today=timezone.localdate()).risks)
 
 
 STAFF_ONLY_FIELDS = ("note", "changed_by")

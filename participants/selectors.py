@@ -59,11 +59,12 @@ def enrolment_get(*, user: object, pk: int) -> Enrolment:
 
 
 def enrolment_list_with_deadlines(*, user: object) -> QuerySet[Enrolment]:
-    """enrolment_list with what each row's fields and deadline read (coach; status changes and the
-    programme's deadline policies, prefetched), for the API."""
+    """enrolment_list with what each row's fields, deadline and at-risk reasons read (coach, stored
+    engagement, earlier record; status changes and the programme's deadline policies, prefetched), for the
+    API. Joins, not queries: the same number of queries for any number of rows."""
     return (
         enrolment_list(user=user)
-        .select_related("coach")
+        .select_related("coach", "engagement", "earlier_record")
         .prefetch_related("changes", "cohort__programme__extensions")
     )
 

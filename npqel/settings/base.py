@@ -212,6 +212,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EnrolmentStatusEnum": "participants.models.Enrolment.Status",
         "ImportStatusEnum": "participants.models.EnrolmentImport.Status",
+        "AttendanceStatusEnum": "participants.models.Attendance.Status",
+        # A programme's engagement_comparison, and the comparison an enrolment's engagement is measured by.
+        "EngagementComparisonEnum": "programmes.models.Programme.Comparison",
     },
 }
 

@@ -9,7 +9,7 @@ from accounts.services import api_token_create
 
 @pytest.fixture
 def api(client):
-    """api(user) → get/post/patch/delete of API paths with a fresh key of that user (JSON bodies)."""
+    """api(user) → get/post/patch/put/delete of API paths with a fresh key of that user (JSON bodies)."""
 
     def for_user(user):
         _, key = api_token_create(user=user, name="Tests")
@@ -20,6 +20,7 @@ def api(client):
                 path, data or {}, content_type="application/json", **auth
             ),
             patch=lambda path, data: client.patch(path, data, content_type="application/json", **auth),
+            put=lambda path, data: client.put(path, data, content_type="application/json", **auth),
             delete=lambda path: client.delete(path, **auth),
         )
 

@@ -152,6 +152,11 @@ def test_an_enrolment_shows_its_place_deadline_and_people(admin, own, provider):
         "external_id": "APP-0042",
         "imported": True,
         "deadline": "2024-10-03",
+        # Not measured yet (the stored engagement is recomputed after each change); not at risk: the deadline
+        # is over a year away and they have not been deferred.
+        "engagement_percent": None,
+        "eligible": None,
+        "at_risk": False,
         "updated_at": "2023-06-01T12:00:00+01:00",
     }
     listed = admin.get("/api/v1/enrolments/", cohort=own["cohort"].pk).json()["results"]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from accounts import services as account_services
 from npqel.access import Action, Role, access_for
 from tests.isolation.cases import Scoped
+from tests.isolation.cases_api_engagement import ENGAGEMENT_API_LISTS, ENGAGEMENT_API_SCOPED
 from tests.isolation.cases_api_participants import (
     PARTICIPANT_API_LISTS,
     PARTICIPANT_API_SCOPED,
@@ -114,6 +115,7 @@ SCOPED: dict[str, Scoped] = {
     ),
     **API_SCOPED,
     **PARTICIPANT_API_SCOPED,
+    **ENGAGEMENT_API_SCOPED,
     **DESIGN_SCOPED,
     **CALENDAR_SCOPED,
     **IMPORT_SCOPED,
@@ -136,6 +138,7 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     "api:invitation-list": (Action.MANAGE_PEOPLE, lambda o: o["invitation"].email),
     **API_LISTS,
     **PARTICIPANT_API_LISTS,
+    **ENGAGEMENT_API_LISTS,
     **DESIGN_LISTS,
     **CALENDAR_LISTS,
     **IMPORT_LISTS,
