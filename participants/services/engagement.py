@@ -388,6 +388,10 @@ def engagement_recompute(
     params = _params(now or timezone.now())
     scope = _scope(params, cohort_ids=cohort_ids, enrolment_ids=enrolment_ids)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Compiling this one large statement costs more than it saves (measured: 14 s → 11 s for 50,000
+            # places); LOCAL: only for this transaction.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(_sql(RECOMPUTE, scope=scope), params)
         return cursor.rowcount
 
