@@ -121,7 +121,7 @@ def explain(
             steps.append(
                 f"Complete the {plural(left, 'core task')} left in the online course “{component.title}”."
             )
-        if part.required and not part.counts and not part.done:
+        if part.required and not part.counted and not part.done:
             missing.append(f"“{component.title}” is required and not recorded as done yet")
             steps.append(f"Complete “{component.title}”; your provider records it once it is done.")
     if (

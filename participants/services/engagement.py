@@ -17,7 +17,8 @@ The rule (docs/adr/0004-engagement.md has the reasons):
   (sessions not yet over; self-paced work until the cohort ends) ÷ planned hours.
 - Eligible when the engagement % meets the threshold with the programme's comparison ("at least" or "more
   than", compared to two decimals, half up, as shown), every core task is complete, and every required
-  component that does not count toward engagement is done.
+  component that the engagement hours do not measure (it does not count toward engagement, or it has no
+  planned hours) is done.
 - At risk (started places only, active or deferred) when the maximum still possible cannot meet the
   threshold, or the to-date figure is more than the programme's margin below the threshold. (The deadline
   rule is in participants/standing.py: it needs each place's deadline.)
@@ -272,7 +273,7 @@ totals AS (
            COALESCE(SUM(CASE WHEN m.counted = 1 THEN m.possible_hours ELSE 0 END), 0) AS possible_hours,
            COALESCE(SUM(CASE WHEN m.evidence = 'tasks' THEN m.core_done ELSE 0 END), 0) AS core_tasks_done,
            COALESCE(SUM(CASE WHEN m.evidence = 'tasks' THEN m.core_total ELSE 0 END), 0) AS core_tasks_total,
-           COALESCE(SUM(CASE WHEN m.required AND NOT m.counts AND m.done = 0 THEN 1 ELSE 0 END), 0)
+           COALESCE(SUM(CASE WHEN m.required AND m.counted = 0 AND m.done = 0 THEN 1 ELSE 0 END), 0)
                AS required_missing
     FROM places p
     LEFT JOIN measured m ON m.enrolment_id = p.enrolment_id

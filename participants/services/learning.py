@@ -172,6 +172,7 @@ def course_completions_save(
     done: Mapping[int, Iterable[int]],
     completed_on: datetime.date,
     tasks: Iterable[int] | None = None,
+    opened_at: datetime.datetime | None = None,
 ) -> tuple[int, int]:
     """Save one online course's grid for a cohort in one go: `done` maps each place shown (enrolment id) to
     the ids of the tasks ticked for it. A task newly ticked is recorded as done on `completed_on`; one no
@@ -209,10 +210,10 @@ def course_completions_save(
             field="done",
         )
     existing = {
-        (enrolment_id, task_id): pk
-        for pk, enrolment_id, task_id in TaskCompletion.objects.filter(
+        (enrolment_id, task_id): (pk, recorded_at)
+        for pk, enrolment_id, task_id, recorded_at in TaskCompletion.objects.filter(
             enrolment_id__in=places, task_id__in=shown
-        ).values_list("pk", "enrolment_id", "task_id")
+        ).values_list("pk", "enrolment_id", "task_id", "recorded_at")
     }
     added = [
         TaskCompletion(
@@ -226,7 +227,13 @@ def course_completions_save(
         for task_id in sorted(task_ids)
         if (place, task_id) not in existing
     ]
-    removed = [pk for (place, task_id), pk in existing.items() if task_id not in ticked[place]]
+    # A completion recorded after the page was opened (an import, a colleague) was never shown unticked:
+    # the save must not take it away.
+    removed = [
+        pk
+        for (place, task_id), (pk, recorded_at) in existing.items()
+        if task_id not in ticked[place] and (opened_at is None or recorded_at < opened_at)
+    ]
     if added:
         # Someone saving the same grid at the same moment may have added a tick already: theirs stands.
         TaskCompletion.objects.bulk_create(added, ignore_conflicts=True)

@@ -70,6 +70,15 @@ def _course_rows(
     return rows
 
 
+def _opened_at(data: QueryDict) -> datetime.datetime | None:
+    """When the grid being saved was shown (a hidden field), or None if it is missing or not a time."""
+    try:
+        value = datetime.datetime.fromisoformat(data.get("opened_at", ""))
+    except ValueError:
+        return None
+    return value if timezone.is_aware(value) else None
+
+
 def _render(
     request: HttpRequest,
     grid: LearningGrid,
@@ -103,6 +112,8 @@ def _render(
             "form": form or CourseGridForm(),
             "places_value": ",".join(str(place.pk) for place in grid.places),
             "tasks_value": ",".join(str(task.pk) for c in grid.courses for task in c.tasks),
+            # A page shown again after a mistake keeps the time it was first opened.
+            "opened_at": (_opened_at(request.POST) or timezone.now()).isoformat(),
             "error": error,
         },
     )
@@ -150,6 +161,7 @@ def cohort_online_learning(request: HttpRequest, pk: int) -> HttpResponse:
                 done=done,
                 completed_on=form.cleaned_data["completed_on"],
                 tasks=tasks or None,
+                opened_at=_opened_at(request.POST),
             )
         except DomainError as problem:
             add_domain_error(form, problem)

@@ -433,3 +433,19 @@ def test_lost_jobs_are_queued_again_by_the_sweep(cohort):
     assert service.engagement_sweep(now=NOW.replace(year=2000)) == []
     later = datetime.datetime.now(tz=datetime.UTC) + service.SWEEP_AFTER + datetime.timedelta(seconds=1)
     assert service.engagement_sweep(now=later) == [cohort.pk]
+
+
+def test_a_required_component_without_hours_must_be_done_even_if_it_counts(programme, cohort):
+    _, sessions = webinars(cohort, contents=1)
+    coaching = ComponentFactory(
+        programme=programme, kind=K.COACHING, mode=M.ONLINE_LIVE, guided_learning_hours=None, required=True
+    )
+    place = EnrolmentFactory(cohort=cohort)
+    mark(place, sessions)
+    row = measured(place)
+    assert (row.percent, row.required_missing, row.eligible) == (Decimal("100.00"), 1, False)
+    CoachingSession.objects.create(
+        enrolment=place, component=coaching, held_on=NOW.date(), minutes=60, focus="Finance"
+    )
+    row = measured(place)
+    assert (row.required_missing, row.eligible) == (0, True)

@@ -448,7 +448,8 @@ def expected(world: World, place: Place) -> tuple[dict[str, object], list[Measur
     required_missing = sum(
         1
         for part, m in zip(world.parts, measured, strict=True)
-        if part.required and not part.counts and not m.done
+        # Required and not measured by the engagement hours (outside them, or counted with no hours).
+        if part.required and not (part.counts and m.planned > 0) and not m.done
     )
     meets_threshold = percent is not None and meets(percent, world.threshold, world.comparison)
     cannot_reach = maximum is not None and not meets(maximum, world.threshold, world.comparison)

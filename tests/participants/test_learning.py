@@ -340,6 +340,36 @@ def test_saving_a_course_grid_adds_and_removes_and_keeps_the_dates_of_ticks_kept
     assert not queued(cohort)
 
 
+def test_a_grid_saved_does_not_take_away_a_completion_recorded_after_it_was_opened(
+    cohort, strategy, people, admin
+):
+    from django.utils import timezone
+
+    read = tasks_of(strategy)["Read the vision paper"]
+    ada = people["ada"]
+    opened_at = timezone.now()
+    # While the admin has the grid open (Ada's task unticked), an import or a colleague records it.
+    learning.task_completion_record(by=admin, enrolment=ada, task=read, completed_on=D(2023, 2, 1))
+    assert learning.course_completions_save(
+        by=admin,
+        cohort=cohort,
+        course=strategy,
+        done={ada.pk: set()},
+        completed_on=D(2023, 6, 1),
+        opened_at=opened_at,
+    ) == (0, 0)
+    assert TaskCompletion.objects.filter(enrolment=ada, task=read).exists()
+    # Shown ticked (the page opened after it was recorded) then unticked: taken away.
+    assert learning.course_completions_save(
+        by=admin,
+        cohort=cohort,
+        course=strategy,
+        done={ada.pk: set()},
+        completed_on=D(2023, 6, 1),
+        opened_at=timezone.now() + datetime.timedelta(seconds=1),
+    ) == (0, 1)
+
+
 def test_a_grid_touches_only_the_tasks_shown_the_places_in_it_and_the_one_course(
     cohort, strategy, resources, people, admin
 ):
