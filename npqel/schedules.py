@@ -20,9 +20,10 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "participants.tasks.engagement_sweep_task",
         "schedule": timedelta(minutes=5),
     },
-    # Monday morning: provider admins and coaches hear which places are at risk.
+    # Provider admins and coaches hear which places are at risk, once a week (from Monday morning): the job
+    # runs daily so that a digest that could not be sent on Monday goes out the next day.
     "weekly-at-risk-digest": {
         "task": "participants.tasks.at_risk_digest_task",
-        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+        "schedule": crontab(hour=7, minute=0),
     },
 }

@@ -676,6 +676,7 @@ def copy_timetable(*, source: Cohort, target: Cohort) -> list[Session]:
             "Choose a later end date.",
             field="end_date",
         )
+    engagement_changed(cohort_ids=[target.pk])
     return copies
 
 

@@ -3,6 +3,8 @@ places they coach that are at risk, with the reasons and a link to act on. Nobod
 an email. Sent at most once a week to each person, however often the job runs."""
 
 import datetime
+import logging
+import smtplib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -21,6 +23,8 @@ from participants.services import deadline_for
 from participants.standing import AT_RISK_STATUSES, at_risk_reasons
 from programmes.models import StaffMembership
 from programmes.timetable import week_start
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,15 @@ def digests(*, today: datetime.date) -> list[Digest]:
         digest = found.setdefault(membership.user_id, Digest(recipient=membership.user))
         digest.as_admin[membership.provider.name] = by_provider[membership.provider_id]
     site = settings.SITE_URL.rstrip("/")
+    # Only someone who still coaches at the place's provider hears about it (as the coaching pages decide).
+    coaching = set(
+        StaffMembership.objects.filter(
+            role=StaffMembership.Role.COACH, provider_id__in=by_provider
+        ).values_list("user_id", "provider_id")
+    )
     for place in places:
         coach = place.enrolment.coach
-        if coach is None or not coach.is_active:
+        if coach is None or not coach.is_active or (coach.pk, place.enrolment.provider_id) not in coaching:
             continue
         link = site + reverse("enrolment_coaching", args=[place.enrolment.pk])
         found.setdefault(coach.pk, Digest(recipient=coach)).as_coach.append(
@@ -94,7 +104,8 @@ def digests(*, today: datetime.date) -> list[Digest]:
 
 def digest_send_weekly(*, today: datetime.date | None = None) -> int:
     """Send this week's digests to everyone with places at risk who has not had this week's yet. Returns how
-    many were sent. A failure to send leaves that person's digest unsent, for the next run."""
+    many were sent. A failure to send to one person is logged and leaves theirs unsent, for the next run
+    (the schedule runs daily: a person's digest goes out once a week); the others are still sent."""
     today = today or timezone.localdate()
     week_of = week_start(today)
     sent = 0
@@ -114,6 +125,11 @@ def digest_send_weekly(*, today: datetime.date | None = None) -> int:
                     recipient_list=[digest.recipient.email],
                 )
         except IntegrityError:
+            continue
+        except (OSError, smtplib.SMTPException):
+            logger.exception(
+                "At-risk digest to user %s not sent; the next run tries again", digest.recipient.pk
+            )
             continue
         sent += 1
     return sent

@@ -394,7 +394,11 @@ def engagement_recompute(
             # places); LOCAL: only for this transaction.
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(_sql(RECOMPUTE, scope=scope), params)
-        return cursor.rowcount
+        if cursor.rowcount >= 0:
+            return cursor.rowcount
+        # SQLite does not count the rows of a statement that starts with WITH: count the places instead.
+        cursor.execute(f"SELECT COUNT(*) FROM participants_enrolment e WHERE {scope}", params)  # noqa: S608
+        return cursor.fetchone()[0]
 
 
 # Measuring one place, fresh, with its reasons ----------------------------------------------------------

@@ -121,15 +121,6 @@ def _hours(hours: object) -> Decimal:
     return value.quantize(Decimal("0.1"))
 
 
-def self_directed_components(enrolment: Enrolment) -> list[Component]:
-    """The place's programme's self-directed learning components, in programme order."""
-    return list(
-        Component.objects.filter(
-            programme_id=enrolment.cohort.programme_id, kind=Component.Kind.SELF_DIRECTED
-        ).order_by("position", "pk")
-    )
-
-
 def coaching_components(enrolment: Enrolment) -> list[Component]:
     """The place's programme's individual coaching components (those evidenced by logged coaching)."""
     return list(

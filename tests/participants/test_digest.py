@@ -2,6 +2,7 @@
 places they coach; nobody else, nothing when nothing is at risk, and once a week however often it runs."""
 
 import datetime
+import smtplib
 from decimal import Decimal
 
 import pytest
@@ -87,13 +88,27 @@ def test_nobody_is_emailed_when_nothing_is_at_risk(world, mailoutbox):
     assert mailoutbox == []
 
 
-def test_a_failed_send_is_left_for_the_next_run(world, mailoutbox, monkeypatch):
-    def refuse(**kwargs):
-        raise OSError("mail server down")
+def test_a_failed_send_is_left_for_the_next_run_and_the_others_still_go(world, mailoutbox, monkeypatch):
+    real = service.send_mail
 
-    monkeypatch.setattr(service, "send_mail", refuse)
-    with pytest.raises(OSError):
-        service.digest_send_weekly(today=TODAY)
-    assert not AtRiskDigest.objects.exists()
+    def refuse_the_admin(**kwargs):
+        if kwargs["recipient_list"] == [world["admin"].email]:
+            raise smtplib.SMTPRecipientsRefused({world["admin"].email: (550, b"No such user")})
+        return real(**kwargs)
+
+    monkeypatch.setattr(service, "send_mail", refuse_the_admin)
+    assert service.digest_send_weekly(today=TODAY) == 1
+    assert [mail.to for mail in mailoutbox] == [[world["coach"].email]]
+    assert list(AtRiskDigest.objects.values_list("recipient", flat=True)) == [world["coach"].pk]
     monkeypatch.undo()
-    assert service.digest_send_weekly(today=TODAY) == 2
+    # The next day's run sends the admin's, and only theirs.
+    assert service.digest_send_weekly(today=TODAY + datetime.timedelta(days=1)) == 1
+    assert mailoutbox[-1].to == [world["admin"].email]
+
+
+def test_someone_who_no_longer_coaches_there_is_not_told(world, mailoutbox, provider):
+    from programmes.models import StaffMembership
+
+    StaffMembership.objects.filter(user=world["coach"], provider=provider).delete()
+    assert service.digest_send_weekly(today=TODAY) == 1
+    assert [mail.to for mail in mailoutbox] == [[world["admin"].email]]

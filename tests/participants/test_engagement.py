@@ -449,3 +449,21 @@ def test_a_required_component_without_hours_must_be_done_even_if_it_counts(progr
     )
     row = measured(place)
     assert (row.required_missing, row.eligible) == (0, True)
+
+
+def test_the_python_and_sql_forms_of_how_components_are_evidenced_agree(programme):
+    from django.db import connection
+
+    for kind in K.values:
+        for mode in M.values:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {service.EVIDENCE_SQL} FROM (SELECT %s AS kind, %s AS mode) AS c",
+                    [kind, mode],  # noqa: S608 - a constant
+                )
+                assert cursor.fetchone()[0] == service.evidence_of(kind, mode), (kind, mode)
+
+
+def test_recompute_says_how_many_places_it_wrote(cohort):
+    EnrolmentFactory.create_batch(3, cohort=cohort)
+    assert service.engagement_recompute(cohort_ids=[cohort.pk], now=NOW) == 3
