@@ -458,8 +458,8 @@ def test_the_python_and_sql_forms_of_how_components_are_evidenced_agree(programm
         for mode in M.values:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT {service.EVIDENCE_SQL} FROM (SELECT %s AS kind, %s AS mode) AS c",
-                    [kind, mode],  # noqa: S608 - a constant
+                    f"SELECT {service.EVIDENCE_SQL} FROM (SELECT %s AS kind, %s AS mode) AS c",  # noqa: S608
+                    [kind, mode],
                 )
                 assert cursor.fetchone()[0] == service.evidence_of(kind, mode), (kind, mode)
 
