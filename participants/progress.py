@@ -15,7 +15,7 @@ from participants import selectors
 from participants.eligibility import Explanation, explain
 from participants.models import Enrolment, EnrolmentChange
 from participants.services import Deadline, deadline_for
-from participants.services.engagement import Measure, Part, engagement_measure
+from participants.services.engagement import Measure, Part, engagement_measure_many
 from programmes.models import Component, Programme, Session
 from programmes.selectors import HourTotals, hour_totals
 from programmes.timetable import add_months, local_datetime, week_start
@@ -422,7 +422,7 @@ def participant_home(*, user: object, now: datetime.datetime | None = None) -> H
     components = list(selectors.own_components(user=user)) if current else []
     sessions = list(selectors.own_sessions(user=user, enrolments=placed)) if placed else []
     # Fresh, not the stored row: the participant sees a check-in or a logged hour count at once.
-    measures = {e.pk: engagement_measure(enrolment_id=e.pk, now=now) for e in placed}
+    measures = engagement_measure_many(enrolment_ids=[e.pk for e in placed], now=now) if placed else {}
     places = build_places(enrolments, components, sessions, now=now, measures=measures)
     return HomePage(
         current=[place for place in places if place.current],

@@ -461,9 +461,9 @@ PART_COLUMNS = (
     "component_id, evidence, counts, required, planned_hours, credited_hours, due_hours, possible_hours, done, "
     "sessions_timetabled, sessions_over, sessions_attended, core_done, core_total, logged_hours"
 )
-PARTS_TAIL = f"SELECT {PART_COLUMNS} FROM measured ORDER BY component_id"  # noqa: S608
+PARTS_TAIL = f"SELECT enrolment_id, {PART_COLUMNS} FROM measured ORDER BY enrolment_id, component_id"  # noqa: S608
 MEASURE_TAIL = (  # noqa: S608
-    "SELECT {columns}, meets_threshold, "
+    "SELECT enrolment_id, {columns}, meets_threshold, "
     "CASE WHEN meets_threshold = 1 AND core_tasks_done >= core_tasks_total AND required_missing = 0 "
     "THEN 1 ELSE 0 END, "
     "CASE WHEN status IN ('active', 'deferred') AND (cannot_reach = 1 OR lagging = 1) THEN 1 ELSE 0 END "
@@ -476,43 +476,56 @@ def engagement_measure(
 ) -> tuple[Measure, list[Part]]:
     """One place's engagement as it is now, and each component's part in it (two queries; the same SQL the
     recompute stores)."""
+    measured = engagement_measure_many(enrolment_ids=[enrolment_id], now=now)
+    if enrolment_id not in measured:
+        raise ValueError(f"No place {enrolment_id}")
+    return measured[enrolment_id]
+
+
+def engagement_measure_many(
+    *, enrolment_ids: Iterable[int], now: datetime.datetime | None = None
+) -> dict[int, tuple[Measure, list[Part]]]:
+    """Several places' engagement as it is now, with each component's part, by enrolment id: two queries
+    however many places."""
     params = _params(now or timezone.now())
-    scope = _scope(params, cohort_ids=None, enrolment_ids=[enrolment_id])
+    scope = _scope(params, cohort_ids=None, enrolment_ids=enrolment_ids)
     with connection.cursor() as cursor:
         cursor.execute(_sql(MEASURE_TAIL, scope=scope), params)
-        row = cursor.fetchone()
+        rows = cursor.fetchall()
         cursor.execute(_sql(PARTS_TAIL, scope=scope), params)
         part_rows = cursor.fetchall()
-    if row is None:
-        raise ValueError(f"No place {enrolment_id}")
-    hours, percents, counts, flags = row[:5], row[5:8], row[8:11], row[11:]
-    measure = Measure(
-        *(_decimal(value) for value in hours),
-        *(_percent(value) for value in percents),
-        *(int(value) for value in counts),
-        *(bool(value) for value in flags),
-    )
-    parts = [
-        Part(
-            component_id=r[0],
-            evidence=r[1],
-            counts=bool(r[2]),
-            required=bool(r[3]),
-            planned_hours=_decimal(r[4]),
-            credited_hours=_decimal(r[5]),
-            due_hours=_decimal(r[6]),
-            possible_hours=_decimal(r[7]),
-            done=bool(r[8]),
-            sessions_timetabled=int(r[9]),
-            sessions_over=int(r[10]),
-            sessions_attended=int(r[11]),
-            core_done=int(r[12]),
-            core_total=int(r[13]),
-            logged_hours=_decimal(r[14]),
+    parts: dict[int, list[Part]] = {}
+    for r in part_rows:
+        parts.setdefault(r[0], []).append(
+            Part(
+                component_id=r[1],
+                evidence=r[2],
+                counts=bool(r[3]),
+                required=bool(r[4]),
+                planned_hours=_decimal(r[5]),
+                credited_hours=_decimal(r[6]),
+                due_hours=_decimal(r[7]),
+                possible_hours=_decimal(r[8]),
+                done=bool(r[9]),
+                sessions_timetabled=int(r[10]),
+                sessions_over=int(r[11]),
+                sessions_attended=int(r[12]),
+                core_done=int(r[13]),
+                core_total=int(r[14]),
+                logged_hours=_decimal(r[15]),
+            )
         )
-        for r in part_rows
-    ]
-    return measure, parts
+    measured = {}
+    for row in rows:
+        hours, percents, counts, flags = row[1:6], row[6:9], row[9:12], row[12:]
+        measure = Measure(
+            *(_decimal(value) for value in hours),
+            *(_percent(value) for value in percents),
+            *(int(value) for value in counts),
+            *(bool(value) for value in flags),
+        )
+        measured[row[0]] = (measure, parts.get(row[0], []))
+    return measured
 
 
 # Keeping it current ------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ PAGES = [
     (Role.PROVIDER_ADMIN, "provider_people", True, 8),
     (Role.PROVIDER_ADMIN, "account", False, 6),
     # A participant: their places, status histories, deadline policies, components and sessions; each
-    # place's engagement measured now (2 per placed enrolment, one here).
+    # place's engagement measured now (2 queries, however many places).
     (Role.PARTICIPANT, "home", False, 11),
     (Role.PLATFORM_STAFF, "provider_list", False, 6),
     (Role.PLATFORM_STAFF, "platform_people", False, 6),

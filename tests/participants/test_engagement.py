@@ -467,3 +467,17 @@ def test_the_python_and_sql_forms_of_how_components_are_evidenced_agree(programm
 def test_recompute_says_how_many_places_it_wrote(cohort):
     EnrolmentFactory.create_batch(3, cohort=cohort)
     assert service.engagement_recompute(cohort_ids=[cohort.pk], now=NOW) == 3
+
+
+def test_several_places_are_measured_in_two_queries(programme, cohort, django_assert_num_queries):
+    _, sessions = webinars(cohort, contents=2)
+    places = EnrolmentFactory.create_batch(3, cohort=cohort)
+    mark(places[0], sessions[:1])
+    with django_assert_num_queries(2):
+        measured = service.engagement_measure_many(enrolment_ids=[p.pk for p in places], now=NOW)
+    assert {pk: m.percent for pk, (m, _) in measured.items()} == {
+        places[0].pk: Decimal("50.00"),
+        places[1].pk: Decimal("0.00"),
+        places[2].pk: Decimal("0.00"),
+    }
+    assert all(len(parts) == 1 for _, parts in measured.values())

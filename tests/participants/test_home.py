@@ -601,7 +601,7 @@ def test_query_count_is_pinned_and_does_not_grow_with_sessions_or_components(
     services.enrolment_resume(by=admin, enrolment=enrolment, on=D(2026, 6, 1))
     client.force_login(enrolment.participant.user)
     # Session, user, roles (2); places, their status changes, deadline policies, instalments; components;
-    # sessions and the originals of repeats; the place's engagement and its parts (2, one SQL statement each).
+    # sessions and the originals of repeats; the places' engagement and parts (2, however many places).
     pinned = 13
 
     grow(cohort, programme, groups[0], 5)
