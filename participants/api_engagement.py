@@ -591,8 +591,8 @@ class SessionFeedbackView(APIView):
 
 
 class EngagementComponentSerializer(serializers.Serializer):
-    component = serializers.IntegerField(source="component.pk", read_only=True)
-    title = serializers.CharField(source="component.title", read_only=True)
+    component = serializers.IntegerField(source="part.component_id", read_only=True)
+    title = serializers.CharField(read_only=True)
     evidence = serializers.ChoiceField(
         choices=list(EVIDENCE_LABELS.items()),
         source="part.evidence",
@@ -609,7 +609,7 @@ class EngagementComponentSerializer(serializers.Serializer):
     planned_hours = hours_field("Its guided learning hours (or its sessions' length).", "part.planned_hours")
     credited_hours = hours_field("The hours credited to the place so far.", "part.credited_hours")
     progress = serializers.CharField(
-        source="row.progress", read_only=True, help_text="e.g. “3 of 4 sessions attended (1 still to come)”."
+        read_only=True, help_text="e.g. “3 of 4 sessions attended (1 still to come)”."
     )
     done = serializers.BooleanField(source="part.done", read_only=True)
 

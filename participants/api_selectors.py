@@ -3,7 +3,6 @@ a place's task completions, the rows a request body names by id, and a place's e
 every reason it is at risk. Scoped by npqel/access.py like every selector: another provider's row is 404,
 exactly like a missing one."""
 
-import dataclasses
 import datetime
 from dataclasses import dataclass
 
@@ -13,9 +12,8 @@ from django.utils import timezone
 
 from npqel.access import Action, provider_q, require_page
 from participants import selectors
-from participants.eligibility import Explanation, PartRow, explain
-from participants.models import Engagement, Enrolment, TaskCompletion
-from participants.services.engagement import Part, engagement_measure
+from participants.eligibility import Explanation, Figures, PartRow
+from participants.models import Enrolment, TaskCompletion
 from programmes.models import Component, Task
 
 # Online learning --------------------------------------------------------------------------------------
@@ -81,25 +79,23 @@ def engagement_place(*, user: object, pk: int) -> Enrolment:
 
 
 @dataclass(frozen=True)
-class ComponentPart:
-    """One component of the programme with its part in the place's engagement."""
-
-    component: Component
-    part: Part
-    row: PartRow  # the same part in words (its progress)
-
-
-@dataclass(frozen=True)
 class EngagementReport:
     """A place's engagement and eligibility measured at `measured_at`, explained, with every reason the place
     is at risk (engagement, its deadline, a long deferral)."""
 
     enrolment: Enrolment
-    figures: Engagement  # the fresh measure, as the stored row would hold it (not saved)
     explanation: Explanation
-    components: list[ComponentPart]  # in programme order
     at_risk_reasons: list[str]
     measured_at: datetime.datetime
+
+    @property
+    def figures(self) -> Figures:
+        return self.explanation.figures
+
+    @property
+    def components(self) -> list[PartRow]:
+        """Each component's part, in programme order."""
+        return self.explanation.rows
 
     @property
     def at_risk(self) -> bool:
@@ -108,35 +104,11 @@ class EngagementReport:
 
 def engagement_report(*, enrolment: Enrolment, now: datetime.datetime | None = None) -> EngagementReport:
     """A place (from engagement_place) measured now, not read from the stored row, which may be a few
-    seconds behind the latest change: three queries however large the programme.
-
-    The at-risk reasons are participants.standing's, given the fresh figures in place of the stored row (the
-    enrolment's cached `engagement` is replaced by the unsaved fresh one), so they agree with the rest of the
-    answer."""
+    seconds behind the latest change, with its at-risk reasons from the same figures: three queries however
+    large the programme."""
     now = now or timezone.now()
-    measure, parts = engagement_measure(enrolment_id=enrolment.pk, now=now)
-    programme = enrolment.cohort.programme
-    components = list(Component.objects.filter(programme_id=programme.pk).order_by("position", "pk"))
-    explanation = explain(measure, parts, components, programme)
-    figures = Engagement(**dataclasses.asdict(measure), computed_at=now)
-    enrolment.engagement = figures  # the cache only: nothing is written
-    standing = selectors.standing_of(enrolment, today=timezone.localdate(now))
-    by_pk = {component.pk: component for component in components}
-    # explain() words the parts of the programme's components, in the order of `parts`.
-    shown = [part for part in parts if part.component_id in by_pk]
-    order = {component.pk: position for position, component in enumerate(components)}
-    rows = sorted(
-        (
-            ComponentPart(component=by_pk[part.component_id], part=part, row=row)
-            for part, row in zip(shown, explanation.rows, strict=True)
-        ),
-        key=lambda item: order[item.component.pk],
-    )
+    explanation = selectors.engagement_explained(enrolment=enrolment, now=now)
+    standing = selectors.standing_of(enrolment, today=timezone.localdate(now), figures=explanation.figures)
     return EngagementReport(
-        enrolment=enrolment,
-        figures=figures,
-        explanation=explanation,
-        components=rows,
-        at_risk_reasons=standing.risks,
-        measured_at=now,
+        enrolment=enrolment, explanation=explanation, at_risk_reasons=standing.risks, measured_at=now
     )

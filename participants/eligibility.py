@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from npqel.words import plural
 from participants.models import Engagement
-from participants.services.engagement import Evidence, Measure, Part
+from participants.services.engagement import EVIDENCE_LABELS, Evidence, Measure, Part
 from programmes.models import Component, Programme
 from programmes.wording import engagement_text, percent
 
@@ -54,16 +54,36 @@ def _meets(value: Decimal, programme: Programme) -> bool:
 
 @dataclass(frozen=True)
 class PartRow:
-    """One component's line in the explanation."""
+    """One component's line in the explanation: its part in figures, and in words."""
 
+    part: Part
     title: str
-    how: str  # how it is evidenced
-    counts: bool
-    required: bool
-    planned: str
-    credited: str
     progress: str  # "3 of 4 sessions attended (1 still to come)"
-    done: bool
+
+    @property
+    def how(self) -> str:
+        """How it is evidenced."""
+        return EVIDENCE_LABELS[self.part.evidence]
+
+    @property
+    def counts(self) -> bool:
+        return self.part.counted
+
+    @property
+    def required(self) -> bool:
+        return self.part.required
+
+    @property
+    def done(self) -> bool:
+        return self.part.done
+
+    @property
+    def planned(self) -> str:
+        return hours(self.part.planned_hours)
+
+    @property
+    def credited(self) -> str:
+        return hours(self.part.credited_hours)
 
 
 @dataclass(frozen=True)
@@ -101,8 +121,6 @@ def explain(
 ) -> Explanation:
     """Everything the participant's page and their record say about engagement and eligibility.
     `components` are the programme's (for their titles); `parts` come with a fresh Measure."""
-    from participants.services.engagement import EVIDENCE_LABELS
-
     titles = {component.pk: component for component in components}
     needed = engagement_text(programme)
     missing: list[str] = []
@@ -149,19 +167,12 @@ def explain(
             f"{percent(figures.percent)} of the whole programme, and up to {percent_or_dash(figures.max_percent)} "
             f"if you take part in everything left. {needed.capitalize()} is needed."
         )
+    # In programme order (the order of `components`).
+    by_component = {part.component_id: part for part in parts}
     rows = [
-        PartRow(
-            title=titles[part.component_id].title,
-            how=EVIDENCE_LABELS[part.evidence],
-            counts=part.counted,
-            required=part.required,
-            planned=hours(part.planned_hours),
-            credited=hours(part.credited_hours),
-            progress=_progress(part),
-            done=part.done,
-        )
-        for part in parts
-        if part.component_id in titles
+        PartRow(part=by_component[pk], title=component.title, progress=_progress(by_component[pk]))
+        for pk, component in titles.items()
+        if pk in by_component
     ]
     return Explanation(
         figures=figures,

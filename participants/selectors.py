@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from npqel.access import Action, access_for, provider_q, require_page
 from npqel.queries import count_of
-from participants.eligibility import Explanation, explain
+from participants.eligibility import Explanation, Figures, explain
 from participants.models import (
     Attendance,
     AttendanceChange,
@@ -196,11 +196,12 @@ class Standing:
         return self.deadline.days_left(self.today) if self.live else None
 
 
-def standing_of(enrolment: Enrolment, *, today: datetime.date) -> Standing:
-    """Reads the enrolment's prefetched `changes` and `cohort.programme.extensions`."""
+def standing_of(enrolment: Enrolment, *, today: datetime.date, figures: Figures | None = None) -> Standing:
+    """Reads the enrolment's prefetched `changes` and `cohort.programme.extensions`; its stored engagement
+    unless fresher `figures` are given."""
     changes = list(enrolment.changes.all())
     deadline = deadline_for(enrolment, changes, today=today)
-    risks = at_risk_reasons(enrolment, deadline=deadline, changes=changes, today=today)
+    risks = at_risk_reasons(enrolment, deadline=deadline, changes=changes, today=today, figures=figures)
     return Standing(enrolment=enrolment, deadline=deadline, risks=risks, today=today)
 
 

@@ -18,7 +18,7 @@ import datetime
 from collections.abc import Iterable
 
 from npqel.words import plural
-from participants.eligibility import engagement_risks
+from participants.eligibility import Figures, engagement_risks
 from participants.models import Engagement, Enrolment, EnrolmentChange
 from participants.services import Deadline
 from programmes.timetable import add_months
@@ -68,16 +68,22 @@ def engagement_of(enrolment: Enrolment) -> Engagement | None:
 
 
 def at_risk_reasons(
-    enrolment: Enrolment, *, deadline: Deadline, changes: Iterable[EnrolmentChange], today: datetime.date
+    enrolment: Enrolment,
+    *,
+    deadline: Deadline,
+    changes: Iterable[EnrolmentChange],
+    today: datetime.date,
+    figures: Figures | None = None,
 ) -> list[str]:
     """Why this place is at risk, in plain English ("Deadline in 41 days with nothing submitted", "Deferred
     for 13 months", "Can reach only 72.5% engagement…"); an empty list when it is not. `deadline` is
-    participants.services.deadline_for(enrolment, changes); reads `cohort.programme`, `engagement` and
-    `earlier_record` (select them with the enrolment)."""
+    participants.services.deadline_for(enrolment, changes); reads `cohort.programme`, `engagement` (unless
+    fresher `figures` are given, e.g. a Measure taken now) and `earlier_record` (select them with the
+    enrolment)."""
     if enrolment.status not in AT_RISK_STATUSES:
         return []
     programme = enrolment.cohort.programme
-    engagement = engagement_of(enrolment)
+    engagement = figures if figures is not None else engagement_of(enrolment)
     reasons = engagement_risks(engagement, programme) if engagement is not None and engagement.at_risk else []
     days_left = deadline.days_left(today)
     if not _presented(enrolment):

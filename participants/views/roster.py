@@ -181,7 +181,9 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     provider's admins) what can be done next. Equality data only for those allowed to see it."""
     enrolment = selectors.enrolment_record(user=request.user, pk=pk)
     access = access_for(request.user)
-    standing = selectors.standing_of(enrolment, today=timezone.localdate())
+    # Measured now; the at-risk reasons from the same figures, so the page agrees with itself.
+    engagement = selectors.engagement_explained(enrolment=enrolment)
+    standing = selectors.standing_of(enrolment, today=timezone.localdate(), figures=engagement.figures)
     can_manage = access.may(Action.MANAGE_ENROLMENTS, enrolment.provider_id)
     actions = [
         (reverse(name, args=[enrolment.pk]), label)
@@ -196,7 +198,7 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "participant": enrolment.participant,
             "cohort": enrolment.cohort,
             "standing": standing,
-            "engagement": selectors.engagement_explained(enrolment=enrolment),
+            "engagement": engagement,
             "countdown": countdown(standing.days_left) if standing.live else "",
             "history": list(enrolment.changes.all()),
             "fsm_percent": _percent(enrolment.participant.school),
