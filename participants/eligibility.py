@@ -10,7 +10,7 @@ from npqel.words import plural
 from participants.models import Engagement
 from participants.services.engagement import EVIDENCE_LABELS, Evidence, Measure, Part
 from programmes.models import Component, Programme
-from programmes.wording import engagement_text, percent
+from programmes.wording import engagement_text, percent, plain_number
 
 Figures = Engagement | Measure
 
@@ -22,7 +22,7 @@ def percent_or_dash(value: Decimal | None) -> str:
 
 def hours(value: Decimal) -> str:
     """ "12", "7.5", "0.33" hours: at most two decimals, no trailing zeros."""
-    return percent(value.quantize(Decimal("0.01")))[:-1]
+    return plain_number(value.quantize(Decimal("0.01")))
 
 
 def engagement_risks(figures: Figures, programme: Programme) -> list[str]:

@@ -11,9 +11,14 @@ def pounds(amount: Decimal) -> str:
     return f"£{amount:,.0f}" if amount == amount.to_integral_value() else f"£{amount:,.2f}"
 
 
-def percent(value: Decimal) -> str:
+def plain_number(value: Decimal) -> str:
+    """90.00 → "90", 92.50 → "92.5": numbers as a person would type them."""
     text = f"{value:f}"
-    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(value: Decimal) -> str:
+    return plain_number(value) + "%"
 
 
 def engagement_text(programme: Programme) -> str:

@@ -19,8 +19,8 @@ from django.utils import timezone
 from accounts.models import User
 from npqel.words import plural
 from participants.models import AtRiskDigest, Enrolment, EnrolmentChange
-from participants.services import deadline_for
-from participants.standing import AT_RISK_STATUSES, at_risk_reasons
+from participants.selectors import standing_of
+from participants.standing import AT_RISK_STATUSES
 from programmes.models import StaffMembership
 from programmes.timetable import week_start
 
@@ -60,15 +60,15 @@ def at_risk_places(*, today: datetime.date) -> list[AtRiskPlace]:
         .order_by("provider_id", "cohort__start_date", "participant__user__full_name", "pk")
     )
     site = settings.SITE_URL.rstrip("/")
-    found = []
-    for enrolment in places:
-        changes = list(enrolment.changes.all())
-        deadline = deadline_for(enrolment, changes, today=today)
-        reasons = at_risk_reasons(enrolment, deadline=deadline, changes=changes, today=today)
-        if reasons:
-            link = site + reverse("enrolment_detail", args=[enrolment.pk])
-            found.append(AtRiskPlace(enrolment=enrolment, reasons=reasons, link=link))
-    return found
+    return [
+        AtRiskPlace(
+            enrolment=standing.enrolment,
+            reasons=standing.risks,
+            link=site + reverse("enrolment_detail", args=[standing.enrolment.pk]),
+        )
+        for standing in (standing_of(enrolment, today=today) for enrolment in places)
+        if standing.risks
+    ]
 
 
 def digests(*, today: datetime.date) -> list[Digest]:

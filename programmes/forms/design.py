@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from npqel.forms import DateInput
 from programmes.models import Component, LearningStatement, Programme
+from programmes.wording import plain_number
 
 MAX_MONTHS = 240
 MAX_POUNDS = Decimal("999999.99")
@@ -192,8 +193,8 @@ class ProgrammeForm(DesignForm):
     def __init__(self, *args: Any, programme: Programme | None = None, **kwargs: Any) -> None:
         if programme is not None:
             kwargs.setdefault("initial", {name: getattr(programme, name) for name in self.base_fields})
-            kwargs["initial"]["engagement_threshold"] = _plain_number(programme.engagement_threshold)
-            kwargs["initial"]["at_risk_margin"] = _plain_number(programme.at_risk_margin)
+            kwargs["initial"]["engagement_threshold"] = plain_number(programme.engagement_threshold)
+            kwargs["initial"]["at_risk_margin"] = plain_number(programme.at_risk_margin)
         else:
             kwargs.setdefault(
                 "initial",
@@ -217,12 +218,6 @@ class ProgrammeForm(DesignForm):
         """Left blank: the usual 90 days."""
         value = self.cleaned_data.get("at_risk_deadline_days")
         return Programme._meta.get_field("at_risk_deadline_days").default if value is None else value
-
-
-def _plain_number(value: Decimal) -> str:
-    """90.00 → "90", 92.50 → "92.5": numbers as a person would type them."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class ExtensionForm(DesignForm):
@@ -459,7 +454,7 @@ class ComponentForm(DesignForm):
                     },
                     "guided_learning_hours": None
                     if component.guided_learning_hours is None
-                    else _plain_number(component.guided_learning_hours),
+                    else plain_number(component.guided_learning_hours),
                     "counts_toward_engagement": "yes" if component.counts_toward_engagement else "no",
                     "content_areas": [area.pk for area in component.content_areas.all()],
                 },
