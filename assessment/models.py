@@ -1,1 +1,333 @@
-"""Models for this app arrive with its issue (see docs/ARCHITECTURE.md)."""
+"""Final assessment: each programme's scheme and its tasks (the rules, as data), the windows a cohort submits
+in, participants' submissions with every uploaded version and file kept, the receipt of each submit, extensions
+(mitigating circumstances) and the overrides that let a participant who is not yet eligible submit.
+
+Written only through assessment.services; read through assessment.selectors.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+
+# The moment a deadline day ends: 23:59 local means "up to 23:59:59" (assessment/deadlines.py).
+DEFAULT_DEADLINE_TIME = datetime.time(23, 59)
+
+
+def default_file_types() -> list[str]:
+    return ["pdf", "docx"]
+
+
+class AssessmentScheme(models.Model):
+    """A programme's final assessment: what participants submit, and the rules for it."""
+
+    programme = models.OneToOneField(
+        "programmes.Programme", on_delete=models.CASCADE, related_name="assessment_scheme"
+    )
+    name = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True, help_text="Shown to participants above their tasks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssessmentTask(models.Model):
+    """One thing a participant submits (legacy: Task 1 and Task 2; reformed: the case-study response)."""
+
+    class WindowKind(models.TextChoices):
+        FIXED = "fixed", "A fixed window for the whole cohort"
+        CHOSEN = "chosen", "Any time the participant chooses before their own deadline"
+
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.CASCADE, related_name="tasks")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    main_word_limit = models.PositiveIntegerField()
+    # 0: no appendices may be uploaded.
+    appendix_word_limit = models.PositiveIntegerField(default=0)
+    file_types = models.JSONField(default=default_file_types)
+    max_file_mb = models.PositiveSmallIntegerField(default=20)
+    window_kind = models.CharField(max_length=8, choices=WindowKind.choices)
+    # For a fixed window: its length in calendar days, the deadline falling on the last of them.
+    window_days = models.PositiveSmallIntegerField(default=8)
+    # Local time (Europe/London) on the last day up to which submissions are on time, to the end of the minute.
+    deadline_time = models.TimeField(default=DEFAULT_DEADLINE_TIME)
+    attempts_allowed = models.PositiveSmallIntegerField(default=1)
+    eligibility_required = models.BooleanField(
+        default=True,
+        help_text="Only participants who meet the engagement rule may submit (or have an override)",
+    )
+
+    class Meta:
+        ordering = ["scheme", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "number"], name="assessment_task_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(main_word_limit__gte=1), name="task_word_limit_positive"
+            ),
+            models.CheckConstraint(condition=models.Q(window_days__gte=1), name="task_window_days_positive"),
+            models.CheckConstraint(condition=models.Q(max_file_mb__gte=1), name="task_max_file_mb_positive"),
+            models.CheckConstraint(
+                condition=models.Q(attempts_allowed__gte=1), name="task_attempts_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    @property
+    def takes_appendices(self) -> bool:
+        return self.appendix_word_limit > 0
+
+
+class AssessmentWindow(models.Model):
+    """When a cohort may submit one task. A fixed window runs from `opens_on` to `closes_on` (its last day); a
+    chosen window opens on `opens_on` and closes at each participant's own deadline to present for assessment.
+    The case study (brief and questions) is shown to participants only once the window opens."""
+
+    cohort = models.ForeignKey(
+        "programmes.Cohort", on_delete=models.CASCADE, related_name="assessment_windows"
+    )
+    task = models.ForeignKey(AssessmentTask, on_delete=models.PROTECT, related_name="windows")
+    opens_on = models.DateField()
+    # The last day of a fixed window; blank for a chosen one (each participant's deadline decides).
+    closes_on = models.DateField(null=True, blank=True)
+    case_study_title = models.CharField(max_length=200, blank=True)
+    case_study = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["opens_on", "task__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "task"], name="assessment_window_once_per_task"),
+            models.CheckConstraint(
+                condition=models.Q(closes_on__isnull=True) | models.Q(closes_on__gte=models.F("opens_on")),
+                name="assessment_window_closes_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} for {self.cohort}"
+
+
+class Submission(models.Model):
+    """A participant's submission of one task (one per attempt). Every uploaded version is kept; the one
+    submitted is `submitted_version`, and each submit leaves a Receipt."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Uploaded, not submitted"
+        SUBMITTED = "submitted", "Submitted"
+        LATE_WITH_EXTENSION = "late_with_extension", "Submitted under an extension"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    enrolment = models.ForeignKey(
+        "participants.Enrolment", on_delete=models.PROTECT, related_name="submissions"
+    )
+    task = models.ForeignKey(AssessmentTask, on_delete=models.PROTECT, related_name="submissions")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.DRAFT)
+    # A short, random number for the candidate that assessors and the cohort download see instead of a name.
+    candidate_number = models.CharField(max_length=12, unique=True)
+    submitted_version = models.ForeignKey(
+        "SubmissionVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["task__number", "attempt"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "task", "attempt"], name="submission_once_per_attempt"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "withdrawn"])
+                | models.Q(submitted_version__isnull=False, submitted_at__isnull=False),
+                name="submission_submitted_has_version",
+            ),
+        ]
+        indexes = [models.Index(fields=["task", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.task} by {self.candidate_number} (attempt {self.attempt})"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status in (self.Status.SUBMITTED, self.Status.LATE_WITH_EXTENSION)
+
+
+class SubmissionChange(models.Model):
+    """One change of a submission's status: who, when, from, to and why."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="changes")
+    from_status = models.CharField(max_length=24, choices=Submission.Status.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=Submission.Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.submission}: {self.from_status or 'new'} → {self.to_status}"
+
+
+class SubmissionVersion(models.Model):
+    """One upload: a main document and, where the task takes them, appendices. Never changed or deleted."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # When the request carrying the files began to arrive, and when the server had them all (the deadline rule
+    # in assessment/deadlines.py reads both).
+    upload_started_at = models.DateTimeField()
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["submission", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "number"], name="submission_version_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Version {self.number} of {self.submission}"
+
+
+class SubmissionFile(models.Model):
+    """One stored file of a version, under a generated name; the client's filename is kept only to show back."""
+
+    class Role(models.TextChoices):
+        MAIN = "main", "Main document"
+        APPENDICES = "appendices", "Appendices"
+
+    version = models.ForeignKey(SubmissionVersion, on_delete=models.PROTECT, related_name="files")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    file = models.FileField(max_length=200)
+    original_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=8)  # "pdf" or "docx", decided from the content
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    words = models.PositiveIntegerField()
+    pages = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["version", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "role"], name="submission_file_once_per_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} of {self.version}"
+
+
+class Receipt(models.Model):
+    """Proof of one submit: the reference number, the server's time, and each file's SHA-256, size and word
+    count, frozen as issued so that it never changes whatever happens to the records later."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="receipts")
+    version = models.OneToOneField(SubmissionVersion, on_delete=models.PROTECT, related_name="receipt")
+    reference = models.CharField(max_length=20, unique=True)
+    issued_at = models.DateTimeField()
+    late_with_extension = models.BooleanField(default=False)
+    content = models.JSONField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Extension(models.Model):
+    """A request for more time on one task (mitigating circumstances) and a provider admin's decision."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Waiting for a decision"
+        GRANTED = "granted", "Granted"
+        REFUSED = "refused", "Refused"
+        WITHDRAWN = "withdrawn", "Withdrawn by the participant"
+
+    enrolment = models.ForeignKey(
+        "participants.Enrolment", on_delete=models.PROTECT, related_name="extensions"
+    )
+    task = models.ForeignKey(AssessmentTask, on_delete=models.PROTECT, related_name="extensions")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    reason = models.TextField()
+    evidence = models.FileField(max_length=200, blank=True)
+    evidence_name = models.CharField(max_length=255, blank=True)
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
+    # The deadline when they asked, and the one they asked for.
+    deadline_then = models.DateField()
+    requested_until = models.DateField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    # The new last day (the task's deadline time on it), once granted.
+    new_deadline = models.DateField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "task"],
+                condition=models.Q(status="requested"),
+                name="extension_one_open_request",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="granted") | models.Q(new_deadline__isnull=False),
+                name="extension_granted_has_deadline",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"Extension for {self.enrolment} on {self.task}: {self.get_status_display()}"
+
+
+class SubmissionOverride(models.Model):
+    """A provider admin's decision that a participant who does not (yet) meet the engagement rule may submit,
+    with the reason. Removing it is recorded too (`revoked_*`)."""
+
+    enrolment = models.ForeignKey(
+        "participants.Enrolment", on_delete=models.PROTECT, related_name="submission_overrides"
+    )
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment"], condition=models.Q(revoked_at__isnull=True), name="one_live_override"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Override for {self.enrolment}"

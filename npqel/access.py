@@ -55,6 +55,8 @@ class Action(StrEnum):
     RECORD_LEARNING = "record_learning"  # record online-task and component completions, import LMS exports
     LOG_COACHING = "log_coaching"  # log coaching sessions (coaches: for the participants they coach)
     VIEW_FEEDBACK = "view_feedback"  # session and programme ratings, never who gave them
+    VIEW_SUBMISSIONS = "view_submissions"  # who has submitted, their receipts and scripts (with names)
+    MANAGE_ASSESSMENT = "manage_assessment"  # assessment windows, extension decisions, eligibility overrides
 
 
 # Which provider roles grant each action at the provider they hold the role at.
@@ -73,6 +75,8 @@ PROVIDER_POLICY: dict[Action, frozenset[Role]] = {
     Action.LOG_COACHING: frozenset({Role.PROVIDER_ADMIN, Role.COACH}),
     # A facilitator only for the sessions they facilitate (the selector narrows); an admin for all.
     Action.VIEW_FEEDBACK: frozenset({Role.PROVIDER_ADMIN, Role.FACILITATOR}),
+    Action.VIEW_SUBMISSIONS: frozenset({Role.PROVIDER_ADMIN}),
+    Action.MANAGE_ASSESSMENT: frozenset({Role.PROVIDER_ADMIN}),
 }
 # Platform staff hold these at every provider (read-mostly: they support providers, they do not run them).
 PLATFORM_STAFF_ACTIONS = frozenset(
@@ -83,6 +87,7 @@ PLATFORM_STAFF_ACTIONS = frozenset(
         Action.VIEW_ENROLMENTS,
         Action.VIEW_EQUALITY_DATA,
         Action.VIEW_FEEDBACK,
+        Action.VIEW_SUBMISSIONS,
     }
 )
 

@@ -2,6 +2,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts import views as account_views
+from assessment.urls import participant_urls as assessment_participant_urls
+from assessment.urls import provider_urls as assessment_provider_urls
 from npqel import views
 from npqel.health import health
 from participants.urls import (
@@ -102,6 +104,8 @@ urlpatterns = [
     *log_urls,
     *feedback_urls,
     *checkin_urls,
+    *assessment_participant_urls,
+    *assessment_provider_urls,
     path("api/v1/", include(("npqel.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),

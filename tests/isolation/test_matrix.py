@@ -22,6 +22,7 @@ from tests.isolation.cases_api_participants import (
     PARTICIPANT_API_UNSCOPED,
 )
 from tests.isolation.cases_api_programmes import API_LISTS, API_SCOPED
+from tests.isolation.cases_assessment_participant import ASSESSMENT_PARTICIPANT_SCOPED
 from tests.isolation.cases_calendar import CALENDAR_LISTS, CALENDAR_SCOPED, CALENDAR_UNSCOPED
 from tests.isolation.cases_checkin import CHECKIN_LISTS, CHECKIN_SCOPED, CHECKIN_UNSCOPED
 from tests.isolation.cases_design import DESIGN_LISTS, DESIGN_SCOPED
@@ -125,6 +126,7 @@ SCOPED: dict[str, Scoped] = {
     **LOG_SCOPED,
     **LEARNING_SCOPED,
     **CHECKIN_SCOPED,
+    **ASSESSMENT_PARTICIPANT_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.

@@ -1,0 +1,298 @@
+"""Every read of final assessment for participants, and the scoped look-ups shared with provider pages and the
+API, scoped by npqel/access.py.
+
+A participant reads only their own places' tasks, submissions, receipts and requests. A provider admin (and
+platform staff, read-only) reads those of every place at their provider (Action.VIEW_SUBMISSIONS); another
+provider's record answers 404 like a missing one.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from assessment import deadlines
+from assessment.models import (
+    AssessmentTask,
+    AssessmentWindow,
+    Extension,
+    Receipt,
+    Submission,
+    SubmissionFile,
+    SubmissionOverride,
+    SubmissionVersion,
+)
+from assessment.services import SUBMITTING_STATUSES
+from npqel.access import Action, access_for, provider_q
+from participants.models import Engagement, Enrolment
+from participants.selectors import own_enrolments
+
+
+def own_place(*, user: object, pk: int) -> Enrolment:
+    """One of the signed-in participant's own places, with its programme and status history; 404 for anyone
+    else's (admins included: they have their own pages)."""
+    places = own_enrolments(user=user).select_related("cohort__programme", "participant__user", "engagement")
+    return get_object_or_404(places.prefetch_related("changes", "cohort__programme__extensions"), pk=pk)
+
+
+def task_of(*, enrolment: Enrolment, number: int) -> AssessmentTask:
+    """A task of the place's programme by its number; 404 when the programme has no such task."""
+    return get_object_or_404(
+        AssessmentTask.objects.select_related("scheme"),
+        scheme__programme_id=enrolment.cohort.programme_id,
+        number=number,
+    )
+
+
+# Where a participant stands on each task -------------------------------------------------------------
+
+
+@dataclass
+class TaskPosition:
+    """One task of a participant's assessment as their page shows it: the window and deadline, what they have
+    uploaded and submitted, their extension request, and what they can do next."""
+
+    task: AssessmentTask
+    window: AssessmentWindow | None
+    deadline: deadlines.TaskDeadline | None
+    submission: Submission | None
+    versions: list[SubmissionVersion] = field(default_factory=list)  # newest first, files prefetched
+    receipts: list[Receipt] = field(default_factory=list)  # newest first
+    extension: Extension | None = None  # the latest request
+    eligibility_problem: str = ""
+    now: datetime.datetime = field(default_factory=timezone.now)
+
+    @property
+    def opens_at(self) -> datetime.datetime | None:
+        return deadlines.opens_at(self.window) if self.window else None
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.window is not None
+            and self.deadline is not None
+            and self.opens_at is not None
+            and self.opens_at <= self.now
+            and self.deadline.on_time(self.now)
+        )
+
+    @property
+    def has_opened(self) -> bool:
+        return self.opens_at is not None and self.opens_at <= self.now
+
+    @property
+    def latest(self) -> SubmissionVersion | None:
+        return self.versions[0] if self.versions else None
+
+    @property
+    def submitted(self) -> bool:
+        return self.submission is not None and self.submission.is_submitted
+
+    @property
+    def latest_is_submitted(self) -> bool:
+        return (
+            self.submitted
+            and self.latest is not None
+            and self.submission is not None
+            and self.submission.submitted_version_id == self.latest.pk
+        )
+
+    @property
+    def can_upload(self) -> bool:
+        return self.is_open and not self.eligibility_problem
+
+    @property
+    def can_submit_latest(self) -> bool:
+        """The newest upload is waiting to be submitted and the deadline rule still lets it be."""
+        if (
+            self.latest is None
+            or self.latest_is_submitted
+            or self.deadline is None
+            or self.eligibility_problem
+        ):
+            return False
+        return self.deadline.on_time(self.latest.upload_started_at) and self.now < self.deadline.ends_at + (
+            deadlines.GRACE
+        )
+
+    @property
+    def countdown(self) -> str:
+        if self.deadline is None:
+            return ""
+        return deadlines.countdown(self.deadline.ends_at, self.now)
+
+    @property
+    def may_ask_for_extension(self) -> bool:
+        return (
+            self.deadline is not None
+            and not self.submitted
+            and (self.extension is None or self.extension.status != Extension.Status.REQUESTED)
+        )
+
+    @property
+    def state(self) -> str:
+        """In plain words, for the task list: what is due or done."""
+        if self.window is None:
+            return "Not open yet"
+        if self.submitted:
+            if self.latest_is_submitted:
+                return "Submitted"
+            return "Submitted (a newer upload is not submitted)"
+        if not self.has_opened:
+            return "Not open yet"
+        if self.is_open:
+            return "Uploaded, not submitted" if self.latest else "Open: nothing uploaded yet"
+        if self.can_submit_latest:
+            return "Uploaded in time, not submitted"
+        return "Deadline passed: not submitted"
+
+
+def task_positions(*, enrolment: Enrolment, now: datetime.datetime | None = None) -> list[TaskPosition]:
+    """Every task of the place's programme with where the participant stands on it, in a fixed number of
+    queries (tasks, windows, submissions, versions and files, receipts, extensions, override)."""
+    now = now or timezone.now()
+    tasks = list(
+        AssessmentTask.objects.filter(scheme__programme_id=enrolment.cohort.programme_id)
+        .select_related("scheme")
+        .order_by("number")
+    )
+    windows = {
+        w.task_id: w
+        for w in AssessmentWindow.objects.filter(
+            cohort_id=enrolment.cohort_id, task__in=tasks
+        ).select_related("task")
+    }
+    submissions: dict[int, Submission] = {}
+    for submission in (
+        Submission.objects.filter(enrolment=enrolment)
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=SubmissionVersion.objects.order_by("-number").prefetch_related(
+                    Prefetch("files", queryset=SubmissionFile.objects.order_by("role"))
+                ),
+            ),
+            Prefetch("receipts", queryset=Receipt.objects.order_by("-issued_at")),
+        )
+        .order_by("attempt")
+    ):
+        submissions[submission.task_id] = submission  # the latest attempt
+    extensions: dict[int, list[Extension]] = {}
+    for extension in Extension.objects.filter(enrolment=enrolment).order_by("-requested_at", "-pk"):
+        extensions.setdefault(extension.task_id, []).append(extension)
+    overridden = SubmissionOverride.objects.filter(enrolment=enrolment, revoked_at__isnull=True).exists()
+    engagement = _engagement(enrolment)
+    eligible = (engagement is not None and engagement.eligible) or overridden
+    changes = list(enrolment.changes.all())
+    positions = []
+    for task in tasks:
+        window = windows.get(task.pk)
+        requests = extensions.get(task.pk, [])
+        granted = next((e for e in requests if e.status == Extension.Status.GRANTED), None)
+        deadline = (
+            deadlines.task_deadline(window=window, enrolment=enrolment, extension=granted, changes=changes)
+            if window
+            else None
+        )
+        submission = submissions.get(task.pk)
+        problem = ""
+        if enrolment.status not in SUBMITTING_STATUSES:
+            problem = f"Your place is {enrolment.get_status_display().lower()}, so you cannot submit."
+        elif task.eligibility_required and not eligible:
+            problem = (
+                "You cannot submit yet: you have not met the programme's engagement requirement. Your home "
+                "page shows what is missing; if something stopped you, ask your provider to record an exception."
+            )
+        positions.append(
+            TaskPosition(
+                task=task,
+                window=window,
+                deadline=deadline,
+                submission=submission,
+                versions=list(submission.versions.all()) if submission else [],
+                receipts=list(submission.receipts.all()) if submission else [],
+                extension=requests[0] if requests else None,
+                eligibility_problem=problem,
+                now=now,
+            )
+        )
+    return positions
+
+
+def _engagement(enrolment: Enrolment) -> Engagement | None:
+    try:
+        return enrolment.engagement
+    except Engagement.DoesNotExist:
+        return None
+
+
+# Scoped look-ups --------------------------------------------------------------------------------------
+
+
+def _submission_scope(user: object, *, via: str) -> Q:
+    """Rows of the user's own places, or of places at providers where they may see submissions."""
+    scope = provider_q(user, Action.VIEW_SUBMISSIONS, via=f"{via}provider")
+    if access_for(user).enrolled_provider_ids:
+        scope |= Q(**{f"{via}participant__user": user})
+    return scope
+
+
+def submission_list(*, user: object) -> QuerySet[Submission]:
+    """Submissions the user may see: their own, or every one at providers where they may see submissions."""
+    return (
+        Submission.objects.filter(_submission_scope(user, via="enrolment__"))
+        .select_related(
+            "task", "enrolment__participant__user", "enrolment__cohort__programme", "submitted_version"
+        )
+        .order_by("pk")
+    )
+
+
+def submission_get(*, user: object, pk: int) -> Submission:
+    return get_object_or_404(submission_list(user=user), pk=pk)
+
+
+def own_submission(*, user: object, pk: int) -> Submission:
+    return get_object_or_404(
+        Submission.objects.filter(enrolment__participant__user=user).select_related("task", "enrolment"),
+        pk=pk,
+    )
+
+
+def own_version(*, user: object, pk: int) -> SubmissionVersion:
+    return get_object_or_404(
+        SubmissionVersion.objects.filter(submission__enrolment__participant__user=user).select_related(
+            "submission__enrolment", "submission__task"
+        ),
+        pk=pk,
+    )
+
+
+def own_extension(*, user: object, pk: int) -> Extension:
+    return get_object_or_404(
+        Extension.objects.filter(enrolment__participant__user=user).select_related("enrolment", "task"), pk=pk
+    )
+
+
+def submission_file_get(*, user: object, pk: int) -> SubmissionFile:
+    """A stored file of the user's own submission, or of any at a provider where they may see submissions."""
+    return get_object_or_404(
+        SubmissionFile.objects.filter(
+            _submission_scope(user, via="version__submission__enrolment__")
+        ).select_related("version__submission__task", "version__submission__enrolment__participant__user"),
+        pk=pk,
+    )
+
+
+def receipt_get(*, user: object, reference: str) -> Receipt:
+    """A receipt of the user's own submission, or of any at a provider where they may see submissions."""
+    return get_object_or_404(
+        Receipt.objects.filter(_submission_scope(user, via="submission__enrolment__")).select_related(
+            "submission__task",
+            "submission__enrolment__participant__user",
+            "submission__enrolment__cohort__programme",
+        ),
+        reference=reference.upper(),
+    )

@@ -1,0 +1,777 @@
+"""Every write to final assessment: schemes and windows, uploads (each a new version, every file checked by its
+content and word-counted by the server), submitting with the declaration and its receipt, withdrawing,
+extensions and eligibility overrides. The deadline rules are in assessment/deadlines.py.
+
+Who may write:
+- a participant: uploads, submits and withdraws their own submissions, asks for and withdraws extensions;
+- a provider admin (Action.MANAGE_ASSESSMENT): schemes and windows of their programmes, extension decisions
+  and eligibility overrides for places at their provider.
+"""
+
+import datetime
+import logging
+import secrets
+import uuid
+from collections.abc import Iterable
+from typing import BinaryIO
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from assessment import deadlines
+from assessment.documents import EXTENSIONS, CheckedDocument, DocumentRefused, check_document
+from assessment.models import (
+    AssessmentScheme,
+    AssessmentTask,
+    AssessmentWindow,
+    Extension,
+    Receipt,
+    Submission,
+    SubmissionChange,
+    SubmissionFile,
+    SubmissionOverride,
+    SubmissionVersion,
+)
+from npqel.access import Action, access_for
+from npqel.errors import DomainError
+from npqel.jobs import enqueue
+from participants.models import Engagement, Enrolment
+from programmes.models import Cohort, Programme
+
+logger = logging.getLogger(__name__)
+
+Status = Submission.Status
+# Places that may submit: under way. A deferred participant resumes first; an ended place cannot submit.
+SUBMITTING_STATUSES = frozenset({Enrolment.Status.ACTIVE})
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+REASON_LENGTH = 2000
+# Unambiguous characters for references people read out on the phone (no 0/O, 1/I/L).
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+# Schemes and windows ---------------------------------------------------------------------------------
+
+LEGACY_TASKS = [
+    {
+        "number": 1,
+        "title": "Task 1: sustainable business development strategy",
+        "description": (
+            "Design a sustainable business development strategy for your organisation: analyse the options "
+            "for their benefits, costs and risks, present it to your governing board, and write an account of "
+            "its design, implementation and evaluation."
+        ),
+    },
+    {
+        "number": 2,
+        "title": "Task 2: improvement project across three or more schools",
+        "description": (
+            "Lead a project to improve progress and attainment in three or more schools (one may be your own): "
+            "present your plans to stakeholders and write an account of the project and its impact."
+        ),
+    },
+]
+
+
+@transaction.atomic
+def scheme_create_default(*, by: User | None, programme: Programme) -> AssessmentScheme:
+    """The programme's scheme with the qualification's standard tasks for its framework (legacy: Task 1 and
+    Task 2, 4,000 words each plus 2,000 of appendices, submitted when the participant chooses before their
+    deadline; reformed: one case-study response of 1,500 words in a fixed 8-day window). Returns the
+    existing scheme if there is one."""
+    if by is not None:
+        _require_manage(by, programme.provider_id)
+    scheme, created = AssessmentScheme.objects.get_or_create(
+        programme=programme,
+        defaults={"name": f"{programme.name}: final assessment"},
+    )
+    if not created:
+        return scheme
+    if programme.framework == Programme.Framework.LEGACY:
+        for task in LEGACY_TASKS:
+            AssessmentTask.objects.create(
+                scheme=scheme,
+                main_word_limit=4000,
+                appendix_word_limit=2000,
+                window_kind=AssessmentTask.WindowKind.CHOSEN,
+                window_days=1,
+                **task,
+            )
+    else:
+        AssessmentTask.objects.create(
+            scheme=scheme,
+            number=1,
+            title="Case-study response",
+            description=(
+                "Read the case study when the window opens and answer its questions: identify the problems, "
+                "select and justify solutions, and define and justify how you would implement them."
+            ),
+            main_word_limit=1500,
+            appendix_word_limit=0,
+            window_kind=AssessmentTask.WindowKind.FIXED,
+            window_days=8,
+        )
+    return scheme
+
+
+ALLOWED_FILE_TYPES = ("pdf", "docx")
+
+
+@transaction.atomic
+def task_update(
+    *,
+    by: User,
+    task: AssessmentTask,
+    title: str,
+    description: str,
+    main_word_limit: int,
+    appendix_word_limit: int,
+    file_types: Iterable[str],
+    max_file_mb: int,
+    window_kind: str,
+    window_days: int,
+    deadline_time: datetime.time,
+    attempts_allowed: int,
+    eligibility_required: bool,
+) -> AssessmentTask:
+    """Change a task's rules. Word limits and file rules apply to uploads from now on (what was uploaded
+    stands); the window kind cannot change once a cohort has a window for the task."""
+    task = AssessmentTask.objects.select_for_update().select_related("scheme__programme").get(pk=task.pk)
+    _require_manage(by, task.scheme.programme.provider_id)
+    types = sorted(set(file_types))
+    if not types or not set(types) <= set(ALLOWED_FILE_TYPES):
+        raise DomainError("Choose PDF, Word (.docx) or both.", field="file_types")
+    if not title.strip():
+        raise DomainError("Give the task a title.", field="title")
+    if main_word_limit < 1:
+        raise DomainError("The word limit must be at least 1.", field="main_word_limit")
+    if not 1 <= max_file_mb <= 100:
+        raise DomainError("The largest file must be between 1 and 100 MB.", field="max_file_mb")
+    if not 1 <= window_days <= 366:
+        raise DomainError("A window lasts between 1 and 366 days.", field="window_days")
+    if not 1 <= attempts_allowed <= 5:
+        raise DomainError("Allow between 1 and 5 attempts.", field="attempts_allowed")
+    if window_kind != task.window_kind and task.windows.exists():
+        raise DomainError(
+            "Cohorts already have windows for this task, so the kind of window cannot change.",
+            field="window_kind",
+        )
+    task.title = title.strip()
+    task.description = description.strip()
+    task.main_word_limit = main_word_limit
+    task.appendix_word_limit = appendix_word_limit
+    task.file_types = types
+    task.max_file_mb = max_file_mb
+    task.window_kind = window_kind
+    task.window_days = window_days
+    task.deadline_time = deadline_time
+    task.attempts_allowed = attempts_allowed
+    task.eligibility_required = eligibility_required
+    task.save()
+    return task
+
+
+@transaction.atomic
+def window_set(
+    *,
+    by: User,
+    cohort: Cohort,
+    task: AssessmentTask,
+    opens_on: datetime.date,
+    case_study_title: str = "",
+    case_study: str = "",
+) -> AssessmentWindow:
+    """Open (or move) a cohort's window for a task. A fixed window lasts the task's `window_days`, its deadline
+    on the last of them; a chosen window runs from `opens_on` to each participant's own deadline."""
+    _require_manage(by, cohort.programme.provider_id)
+    if task.scheme.programme_id != cohort.programme_id:
+        raise DomainError("That task belongs to another programme's assessment.")
+    closes_on = None
+    if task.window_kind == AssessmentTask.WindowKind.FIXED:
+        closes_on = opens_on + datetime.timedelta(days=task.window_days - 1)
+    existing = AssessmentWindow.objects.select_for_update().filter(cohort=cohort, task=task).first()
+    if (
+        existing is not None
+        and existing.opens_on != opens_on
+        and timezone.now() >= deadlines.opens_at(existing)
+    ):
+        if Submission.objects.filter(enrolment__cohort=cohort, task=task).exists():
+            raise DomainError(
+                "Participants have already uploaded for this window, so its dates cannot move. "
+                "Give anyone who needs more time an extension instead."
+            )
+    window, _ = AssessmentWindow.objects.update_or_create(
+        cohort=cohort,
+        task=task,
+        defaults={
+            "opens_on": opens_on,
+            "closes_on": closes_on,
+            "case_study_title": case_study_title.strip(),
+            "case_study": case_study.strip(),
+            "created_by": by,
+        },
+    )
+    return window
+
+
+# Who may submit --------------------------------------------------------------------------------------
+
+
+def live_override(enrolment: Enrolment) -> SubmissionOverride | None:
+    return SubmissionOverride.objects.filter(enrolment=enrolment, revoked_at__isnull=True).first()
+
+
+def eligibility_problem(enrolment: Enrolment, task: AssessmentTask) -> str:
+    """Why this participant may not submit yet because of engagement ("" when they may)."""
+    if not task.eligibility_required:
+        return ""
+    engagement = Engagement.objects.filter(enrolment=enrolment).first()
+    if engagement is not None and engagement.eligible:
+        return ""
+    if live_override(enrolment) is not None:
+        return ""
+    return (
+        "You cannot submit yet because you have not met the programme's engagement requirement. "
+        "Check what is missing on your home page, or ask your provider to record an exception."
+    )
+
+
+def granted_extension(enrolment: Enrolment, task: AssessmentTask) -> Extension | None:
+    return (
+        Extension.objects.filter(enrolment=enrolment, task=task, status=Extension.Status.GRANTED)
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+
+
+def window_for(enrolment: Enrolment, task: AssessmentTask) -> AssessmentWindow | None:
+    return (
+        AssessmentWindow.objects.select_related("task")
+        .filter(cohort_id=enrolment.cohort_id, task=task)
+        .first()
+    )
+
+
+def deadline_of(enrolment: Enrolment, task: AssessmentTask) -> deadlines.TaskDeadline | None:
+    """This participant's deadline on this task, extension included (None: no window set yet)."""
+    window = window_for(enrolment, task)
+    if window is None:
+        return None
+    return deadlines.task_deadline(
+        window=window, enrolment=enrolment, extension=granted_extension(enrolment, task)
+    )
+
+
+def _check_may_upload(enrolment: Enrolment, task: AssessmentTask, *, started_at: datetime.datetime) -> None:
+    """Refuse an upload unless the window is open for this participant when the upload began."""
+    if enrolment.status not in SUBMITTING_STATUSES:
+        raise DomainError(
+            f"Your place is {enrolment.get_status_display().lower()}, so you cannot submit. "
+            "Contact your provider if this is wrong."
+        )
+    if task.scheme.programme_id != enrolment.cohort.programme_id:
+        raise DomainError("That task is not part of your programme's assessment.")
+    window = window_for(enrolment, task)
+    if window is None:
+        raise DomainError("Your provider has not opened this task for submissions yet.")
+    if started_at < deadlines.opens_at(window):
+        raise DomainError(
+            f"This task opens on {deadlines.long_day(window.opens_on)}. Come back then to upload."
+        )
+    deadline = deadlines.task_deadline(
+        window=window, enrolment=enrolment, extension=granted_extension(enrolment, task)
+    )
+    if not deadline.on_time(started_at):
+        raise DomainError(
+            f"The deadline was {deadline.text()}, so uploads are closed. "
+            "If something stopped you submitting, ask your provider for an extension."
+        )
+    problem = eligibility_problem(enrolment, task)
+    if problem:
+        raise DomainError(problem)
+
+
+# Uploads and submitting --------------------------------------------------------------------------------
+
+
+def _new_code(length: int) -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
+
+
+def _candidate_number() -> str:
+    """A random number for the candidate, unique among submissions (checked; the constraint backs it)."""
+    while True:
+        number = f"C{secrets.randbelow(10**7):07d}"
+        if not Submission.objects.filter(candidate_number=number).exists():
+            return number
+
+
+def _receipt_reference() -> str:
+    while True:
+        reference = f"NPQ-{_new_code(4)}-{_new_code(4)}"
+        if not Receipt.objects.filter(reference=reference).exists():
+            return reference
+
+
+def _check_file(file: BinaryIO, *, task: AssessmentTask, label: str, word_limit: int) -> CheckedDocument:
+    checked = check_document(file, allowed=task.file_types, max_bytes=task.max_bytes, label=label)
+    if checked.words > word_limit:
+        over = checked.words - word_limit
+        raise DocumentRefused(
+            f"Your {label} has {checked.words:,} words; the limit is {word_limit:,}. "
+            f"Cut at least {over:,} {'word' if over == 1 else 'words'} and upload it again.",
+        )
+    return checked
+
+
+def _store(file: BinaryIO, checked: CheckedDocument, folder: str) -> str:
+    """Save under a generated name (never the client's) and return the stored name."""
+    file.seek(0)
+    return default_storage.save(f"{folder}/{uuid.uuid4().hex}{EXTENSIONS[checked.kind]}", file)
+
+
+def _display_name(name: str | None, fallback: str) -> str:
+    """The client's filename, only to show back to them: no path, no control characters, at most 255."""
+    cleaned = "".join(ch for ch in (name or "").replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())
+    return (cleaned.strip() or fallback)[:255]
+
+
+def version_upload(
+    *,
+    by: User,
+    enrolment: Enrolment,
+    task: AssessmentTask,
+    main: BinaryIO,
+    main_name: str | None = None,
+    appendices: BinaryIO | None = None,
+    appendices_name: str | None = None,
+    started_at: datetime.datetime | None = None,
+) -> SubmissionVersion:
+    """Check and keep a new version of the participant's submission for a task (a draft until they submit it).
+    The files are checked by content and word-counted first; nothing is kept from a refused upload.
+    `started_at` is when the server began receiving the request (the deadline rule reads it)."""
+    if enrolment.participant.user_id != by.pk:
+        raise PermissionDenied("Only the participant can upload their own assessment.")
+    started_at = started_at or timezone.now()
+    _check_may_upload(enrolment, task, started_at=started_at)
+    if appendices is not None and not task.takes_appendices:
+        raise DomainError("This task does not take appendices: put everything in your main document.")
+    checked_main = _check_file(main, task=task, label="main document", word_limit=task.main_word_limit)
+    checked_appendices = None
+    if appendices is not None:
+        checked_appendices = _check_file(
+            appendices, task=task, label="appendices", word_limit=task.appendix_word_limit
+        )
+    stored: list[str] = []
+    try:
+        stored.append(_store(main, checked_main, "submissions"))
+        if appendices is not None and checked_appendices is not None:
+            stored.append(_store(appendices, checked_appendices, "submissions"))
+        return _record_version(
+            by=by,
+            enrolment=enrolment,
+            task=task,
+            started_at=started_at,
+            files=[
+                (
+                    SubmissionFile.Role.MAIN,
+                    stored[0],
+                    _display_name(main_name, "main document"),
+                    checked_main,
+                ),
+                *(
+                    [
+                        (
+                            SubmissionFile.Role.APPENDICES,
+                            stored[1],
+                            _display_name(appendices_name, "appendices"),
+                            checked_appendices,
+                        )
+                    ]
+                    if checked_appendices is not None
+                    else []
+                ),
+            ],
+        )
+    except BaseException:
+        # Nothing half-written: a version that was not recorded leaves no file behind.
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+@transaction.atomic
+def _record_version(
+    *,
+    by: User,
+    enrolment: Enrolment,
+    task: AssessmentTask,
+    started_at: datetime.datetime,
+    files: Iterable[tuple[str, str, str, CheckedDocument]],
+) -> SubmissionVersion:
+    # Two uploads at the same moment are taken one after the other: the place's row is the lock, so they make
+    # one submission with two versions.
+    Enrolment.objects.select_for_update(of=("self",)).filter(pk=enrolment.pk).first()
+    now = timezone.now()
+    submission = (
+        Submission.objects.select_for_update()
+        .filter(enrolment=enrolment, task=task)
+        .order_by("-attempt")
+        .first()
+    )
+    if submission is None:
+        submission = Submission.objects.create(
+            enrolment=enrolment,
+            task=task,
+            attempt=1,
+            candidate_number=_candidate_number(),
+            created_at=now,
+            updated_at=now,
+        )
+        _history(submission, "", Status.DRAFT, by=by, at=now, note="First upload")
+    elif submission.status == Status.WITHDRAWN:
+        _history(submission, submission.status, Status.DRAFT, by=by, at=now, note="Uploaded again")
+        submission.status = Status.DRAFT
+    last = submission.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    version = SubmissionVersion.objects.create(
+        submission=submission,
+        number=last + 1,
+        uploaded_by=by,
+        upload_started_at=started_at,
+        uploaded_at=now,
+    )
+    for role, name, original_name, checked in files:
+        SubmissionFile.objects.create(
+            version=version,
+            role=role,
+            file=name,
+            original_name=original_name,
+            kind=checked.kind,
+            size=checked.size,
+            sha256=checked.sha256,
+            words=checked.words,
+            pages=checked.pages,
+        )
+    submission.updated_at = now
+    submission.save(update_fields=["status", "updated_at"])
+    return version
+
+
+@transaction.atomic
+def submission_submit(
+    *, by: User, version: SubmissionVersion, declaration: bool, now: datetime.datetime | None = None
+) -> Receipt:
+    """Submit an uploaded version with the declaration that it is the participant's own work, and issue the
+    receipt (emailed). Submitting the version already submitted returns its receipt again (a double click
+    makes one receipt)."""
+    submission = (
+        Submission.objects.select_for_update()
+        .select_related("task__scheme", "enrolment__cohort__programme", "enrolment__participant__user")
+        .get(pk=version.submission_id)
+    )
+    enrolment = submission.enrolment
+    if enrolment.participant.user_id != by.pk:
+        raise PermissionDenied("Only the participant can submit their own assessment.")
+    now = now or timezone.now()
+    existing = Receipt.objects.filter(version=version).first()
+    if existing is not None and submission.submitted_version_id == version.pk:
+        return existing
+    if not declaration:
+        raise DomainError(
+            "Tick the box to declare that this is your own work before you submit.", field="declaration"
+        )
+    latest = submission.versions.order_by("-number").first()
+    if latest is None or latest.pk != version.pk:
+        raise DomainError(
+            "You have uploaded a newer version since: submit that one, or upload this file again."
+        )
+    task = submission.task
+    window = window_for(enrolment, task)
+    if window is None:
+        raise DomainError("Your provider has not opened this task for submissions yet.")
+    extension = granted_extension(enrolment, task)
+    deadline = deadlines.task_deadline(window=window, enrolment=enrolment, extension=extension)
+    if not deadline.on_time(version.upload_started_at):
+        raise DomainError(f"The deadline was {deadline.text()}, so this upload cannot be submitted.")
+    if now >= deadline.ends_at + deadlines.GRACE:
+        raise DomainError(
+            f"The deadline was {deadline.text()}. An upload made in time must be submitted within "
+            f"{int(deadlines.GRACE.total_seconds() // 60)} minutes of it, so this one can no longer be submitted. "
+            "Ask your provider for an extension."
+        )
+    if enrolment.status not in SUBMITTING_STATUSES:
+        raise DomainError(f"Your place is {enrolment.get_status_display().lower()}, so you cannot submit.")
+    problem = eligibility_problem(enrolment, task)
+    if problem:
+        raise DomainError(problem)
+    late = deadline.extended and not version.upload_started_at < deadline.original_ends_at
+    to = Status.LATE_WITH_EXTENSION if late else Status.SUBMITTED
+    files = list(version.files.order_by("role"))
+    receipt = Receipt.objects.create(
+        submission=submission,
+        version=version,
+        reference=_receipt_reference(),
+        issued_at=now,
+        late_with_extension=late,
+        content={
+            "reference": None,  # filled below, once the reference is known
+            "candidate_number": submission.candidate_number,
+            "task": task.title,
+            "programme": enrolment.cohort.programme.name,
+            "attempt": submission.attempt,
+            "version": version.number,
+            "upload_started_at": version.upload_started_at.isoformat(),
+            "uploaded_at": version.uploaded_at.isoformat(),
+            "submitted_at": now.isoformat(),
+            "deadline": deadline.ends_at.isoformat(),
+            "deadline_text": deadline.text(),
+            "extended": deadline.extended,
+            "files": [
+                {
+                    "role": f.role,
+                    "name": f.original_name,
+                    "kind": f.kind,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                    "words": f.words,
+                    "word_limit": task.main_word_limit
+                    if f.role == SubmissionFile.Role.MAIN
+                    else task.appendix_word_limit,
+                }
+                for f in files
+            ],
+        },
+    )
+    receipt.content["reference"] = receipt.reference
+    receipt.save(update_fields=["content"])
+    _history(submission, submission.status, to, by=by, at=now, note=f"Receipt {receipt.reference}")
+    submission.status = to
+    submission.submitted_version = version
+    submission.submitted_at = now
+    submission.updated_at = now
+    submission.save(update_fields=["status", "submitted_version", "submitted_at", "updated_at"])
+    from assessment.tasks import receipt_email_task
+
+    enqueue(receipt_email_task, receipt.pk)
+    return receipt
+
+
+@transaction.atomic
+def submission_withdraw(*, by: User, submission: Submission, reason: str = "") -> Submission:
+    """Take back a submission before the deadline (the files stay on record); the participant may upload and
+    submit again while the window is open."""
+    submission = (
+        Submission.objects.select_for_update().select_related("enrolment__participant").get(pk=submission.pk)
+    )
+    if submission.enrolment.participant.user_id != by.pk:
+        raise PermissionDenied("Only the participant can withdraw their own submission.")
+    if not submission.is_submitted:
+        raise DomainError("Only a submitted assessment can be withdrawn.")
+    deadline = deadline_of(submission.enrolment, submission.task)
+    now = timezone.now()
+    if deadline is None or not deadline.on_time(now):
+        raise DomainError("The deadline has passed, so your submission stands and cannot be withdrawn.")
+    _history(submission, submission.status, Status.WITHDRAWN, by=by, at=now, note=reason.strip())
+    submission.status = Status.WITHDRAWN
+    submission.submitted_version = None
+    submission.submitted_at = None
+    submission.updated_at = now
+    submission.save(update_fields=["status", "submitted_version", "submitted_at", "updated_at"])
+    return submission
+
+
+def _history(
+    submission: Submission,
+    from_status: str,
+    to_status: str,
+    *,
+    by: User | None,
+    at: datetime.datetime,
+    note: str,
+) -> None:
+    SubmissionChange.objects.create(
+        submission=submission,
+        from_status=from_status,
+        to_status=to_status,
+        changed_by=by,
+        changed_at=at,
+        note=note,
+    )
+
+
+def receipt_mark_emailed(*, receipt_id: int) -> bool:
+    """Send the receipt email once; safe to run twice (a sent receipt is not sent again)."""
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    with transaction.atomic():
+        receipt = (
+            Receipt.objects.select_for_update()
+            .select_related("submission__enrolment__participant__user")
+            .filter(pk=receipt_id, emailed_at__isnull=True)
+            .first()
+        )
+        if receipt is None:
+            return False
+        user = receipt.submission.enrolment.participant.user
+        context = {"receipt": receipt, "content": receipt.content, "user": user}
+        send_mail(
+            subject=f"Receipt {receipt.reference}: your {receipt.content['task']} is submitted",
+            message=render_to_string("assessment/email/receipt.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        receipt.emailed_at = timezone.now()
+        receipt.save(update_fields=["emailed_at"])
+    return True
+
+
+# Extensions ---------------------------------------------------------------------------------------------
+
+
+def _require_manage(by: User, provider_id: int) -> None:
+    if not access_for(by).may(Action.MANAGE_ASSESSMENT, provider_id):
+        raise PermissionDenied("Only a provider admin of this provider can do this.")
+
+
+def _reason(text: str, field: str = "reason") -> str:
+    text = text.strip()
+    if not text:
+        raise DomainError("Say why, in a sentence or two.", field=field)
+    if len(text) > REASON_LENGTH:
+        raise DomainError(f"Keep it to {REASON_LENGTH:,} characters.", field=field)
+    return text
+
+
+@transaction.atomic
+def extension_request(
+    *,
+    by: User,
+    enrolment: Enrolment,
+    task: AssessmentTask,
+    reason: str,
+    until: datetime.date,
+    evidence: BinaryIO | None = None,
+    evidence_name: str | None = None,
+) -> Extension:
+    """A participant asks for more time on a task, with their reason and (optionally) evidence (a PDF or
+    Word document, checked by content like a submission). One open request per task at a time."""
+    if enrolment.participant.user_id != by.pk:
+        raise PermissionDenied("Only the participant can ask for an extension of their own deadline.")
+    if enrolment.status not in SUBMITTING_STATUSES:
+        raise DomainError(
+            f"Your place is {enrolment.get_status_display().lower()}, so you cannot ask for more time."
+        )
+    reason = _reason(reason)
+    deadline = deadline_of(enrolment, task)
+    if deadline is None:
+        raise DomainError("Your provider has not opened this task yet, so there is no deadline to extend.")
+    if until <= deadline.last_day:
+        raise DomainError(
+            f"Ask for a day after your current deadline ({deadlines.long_day(deadline.last_day)}).",
+            field="until",
+        )
+    if Extension.objects.filter(enrolment=enrolment, task=task, status=Extension.Status.REQUESTED).exists():
+        raise DomainError(
+            "You have already asked for more time on this task: wait for your provider's decision."
+        )
+    stored = ""
+    digest = ""
+    if evidence is not None:
+        checked = check_document(evidence, max_bytes=EVIDENCE_MAX_BYTES, label="evidence")
+        stored = _store(evidence, checked, "evidence")
+        digest = checked.sha256
+    try:
+        return Extension.objects.create(
+            enrolment=enrolment,
+            task=task,
+            reason=reason,
+            evidence=stored,
+            evidence_name=_display_name(evidence_name, "evidence") if stored else "",
+            evidence_sha256=digest,
+            deadline_then=deadline.last_day,
+            requested_until=until,
+            requested_by=by,
+            requested_at=timezone.now(),
+        )
+    except IntegrityError:
+        if stored:
+            default_storage.delete(stored)
+        raise DomainError(
+            "You have already asked for more time on this task: wait for your provider's decision."
+        ) from None
+
+
+@transaction.atomic
+def extension_decide(
+    *, by: User, extension: Extension, grant: bool, new_deadline: datetime.date | None = None, note: str = ""
+) -> Extension:
+    """A provider admin grants (with the new last day) or refuses a request; the decision is recorded."""
+    extension = Extension.objects.select_for_update().select_related("enrolment", "task").get(pk=extension.pk)
+    _require_manage(by, extension.enrolment.provider_id)
+    if extension.status != Extension.Status.REQUESTED:
+        raise DomainError(f"This request has already been {extension.get_status_display().lower()}.")
+    if grant:
+        if new_deadline is None:
+            raise DomainError("Give the new last day for submitting.", field="new_deadline")
+        if new_deadline <= extension.deadline_then:
+            raise DomainError(
+                f"The new deadline must be after the current one ({deadlines.long_day(extension.deadline_then)}).",
+                field="new_deadline",
+            )
+        extension.status = Extension.Status.GRANTED
+        extension.new_deadline = new_deadline
+    else:
+        extension.status = Extension.Status.REFUSED
+        note = _reason(note, "note")
+    extension.decided_by = by
+    extension.decided_at = timezone.now()
+    extension.decision_note = note.strip()
+    extension.save()
+    return extension
+
+
+@transaction.atomic
+def extension_withdraw(*, by: User, extension: Extension) -> Extension:
+    """The participant takes back a request that has not been decided."""
+    extension = (
+        Extension.objects.select_for_update().select_related("enrolment__participant").get(pk=extension.pk)
+    )
+    if extension.enrolment.participant.user_id != by.pk:
+        raise PermissionDenied("Only the participant can withdraw their own request.")
+    if extension.status != Extension.Status.REQUESTED:
+        raise DomainError(f"This request has already been {extension.get_status_display().lower()}.")
+    extension.status = Extension.Status.WITHDRAWN
+    extension.save(update_fields=["status"])
+    return extension
+
+
+# Eligibility overrides ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def override_record(*, by: User, enrolment: Enrolment, reason: str) -> SubmissionOverride:
+    """A provider admin lets a participant who does not meet the engagement rule submit, with the reason."""
+    _require_manage(by, enrolment.provider_id)
+    reason = _reason(reason)
+    Enrolment.objects.select_for_update(of=("self",)).filter(pk=enrolment.pk).first()
+    if live_override(enrolment) is not None:
+        raise DomainError("They may already submit without meeting the engagement rule.")
+    return SubmissionOverride.objects.create(
+        enrolment=enrolment, reason=reason, recorded_by=by, recorded_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def override_revoke(*, by: User, override: SubmissionOverride) -> SubmissionOverride:
+    """Take back an override; submissions already made stand."""
+    override = SubmissionOverride.objects.select_for_update().select_related("enrolment").get(pk=override.pk)
+    _require_manage(by, override.enrolment.provider_id)
+    if override.revoked_at is not None:
+        raise DomainError("This exception has already been taken back.")
+    override.revoked_by = by
+    override.revoked_at = timezone.now()
+    override.save(update_fields=["revoked_by", "revoked_at"])
+    return override

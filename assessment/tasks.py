@@ -1,0 +1,11 @@
+"""Background work on final assessment: emailing receipts."""
+
+from celery import shared_task
+
+from assessment import services
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def receipt_email_task(receipt_id: int) -> bool:
+    """Email a submission's receipt to the participant; safe to run twice (a receipt is emailed once)."""
+    return services.receipt_mark_emailed(receipt_id=receipt_id)

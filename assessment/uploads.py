@@ -1,0 +1,77 @@
+"""Refusing an oversize upload while it streams in, not after: the server stops keeping a file's bytes the
+moment it passes the limit, and a request that announces a body far over the limit is not read at all.
+
+Install with `cap_uploads(request, max_bytes)` before anything reads request.POST or request.FILES (so the
+view must be csrf_exempt, with csrf_protect on the inner function: see Django's "Modifying upload handlers
+on the fly").
+"""
+
+from typing import Any
+
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest, QueryDict
+from django.utils.datastructures import MultiValueDict
+
+# Form fields and multipart overhead allowed on top of the files themselves.
+OVERHEAD_BYTES = 64 * 1024
+
+
+class SizeCappedUploadHandler(FileUploadHandler):
+    """Counts each file's bytes as they arrive and drops the file once it passes `max_bytes`; records which
+    fields were too large (and how far they got) in `refused` for the view to report."""
+
+    def __init__(self, request: HttpRequest, max_bytes: int, files_expected: int) -> None:
+        super().__init__(request)
+        self.max_bytes = max_bytes
+        self.max_body = max_bytes * files_expected + OVERHEAD_BYTES
+        self.refused: dict[str, int] = {}
+        self.body_too_large = False
+
+    def handle_raw_input(
+        self,
+        input_data: Any,
+        META: dict[str, Any],  # noqa: N803 (Django's signature)
+        content_length: int,
+        boundary: bytes,
+        encoding: str | None = None,
+    ) -> tuple[QueryDict, MultiValueDict] | None:
+        if content_length and content_length > self.max_body:
+            # Not read at all: the view answers with the limit, and nothing of the file is kept.
+            self.body_too_large = True
+            return QueryDict(mutable=True), MultiValueDict()
+        return None
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.max_bytes:
+            self.refused[self.field_name] = start + len(raw_data)
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def cap_uploads(request: HttpRequest, max_bytes: int, files_expected: int = 2) -> SizeCappedUploadHandler:
+    """Put the size cap in front of Django's own handlers for this request and return it."""
+    handler = SizeCappedUploadHandler(request, max_bytes, files_expected)
+    request.upload_handlers.insert(0, handler)
+    return handler
+
+
+def megabytes(size: int) -> str:
+    """ "25.3 MB"."""
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def refusal(handler: SizeCappedUploadHandler, labels: dict[str, str]) -> str:
+    """The message for a capped upload ("" when nothing was too large)."""
+    limit = f"{handler.max_bytes // (1024 * 1024)} MB"
+    if handler.body_too_large:
+        return f"The upload is larger than the {limit} allowed for each file. Make the file smaller and try again."
+    for field_name, size in handler.refused.items():
+        label = labels.get(field_name, "file")
+        return (
+            f"Your {label} is over {megabytes(size)}; the largest allowed is {limit}. Make it smaller (for "
+            "example, compress its pictures or save it as PDF) and upload it again."
+        )
+    return ""
