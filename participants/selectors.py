@@ -26,7 +26,7 @@ from participants.models import (
 from participants.services import Deadline, deadline_for, expected_places, register_is_open
 from participants.services.checkin import check_in_window
 from participants.services.engagement import engagement_measure
-from participants.standing import LIVE_STATUSES, at_risk_reasons, engagement_of
+from participants.standing import LIVE_STATUSES, at_risk_reasons, engagement_of, with_submitted
 from programmes.models import (
     Cohort,
     Component,
@@ -63,7 +63,7 @@ def enrolment_list_with_deadlines(*, user: object) -> QuerySet[Enrolment]:
     engagement, earlier record; status changes and the programme's deadline policies, prefetched), for the
     API. Joins, not queries: the same number of queries for any number of rows."""
     return (
-        enrolment_list(user=user)
+        with_submitted(enrolment_list(user=user))
         .select_related("coach", "engagement", "earlier_record")
         .prefetch_related("changes", "cohort__programme__extensions")
     )
@@ -272,15 +272,19 @@ def roster(
         places = places.filter(group_id=int(group))
     if funding_route:
         places = places.filter(funding_route="" if funding_route == NOT_KNOWN else funding_route)
-    places = places.select_related(
-        "participant__user",
-        "participant__school",
-        "group",
-        "coach",
-        "cohort__programme",
-        "engagement",
-        "earlier_record",
-    ).prefetch_related("changes", "cohort__programme__extensions")
+    places = (
+        with_submitted(places)
+        .select_related(
+            "participant__user",
+            "participant__school",
+            "group",
+            "coach",
+            "cohort__programme",
+            "engagement",
+            "earlier_record",
+        )
+        .prefetch_related("changes", "cohort__programme__extensions")
+    )
     rows = [standing_of(enrolment, today=today) for enrolment in places]
     if at_risk:
         rows = [row for row in rows if row.risks]
@@ -296,7 +300,7 @@ def enrolment_record(*, user: object, pk: int) -> Enrolment:
         "effective_on", "recorded_at", "pk"
     )
     places = (
-        Enrolment.objects.filter(provider_q(user, Action.VIEW_ENROLMENTS))
+        with_submitted(Enrolment.objects.filter(provider_q(user, Action.VIEW_ENROLMENTS)))
         .select_related(
             "participant__user",
             "participant__school",

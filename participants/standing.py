@@ -7,8 +7,7 @@ programme's own setting):
   far lags the threshold by more than `Programme.at_risk_margin` points (participants/services/engagement.py
   works these out; the stored Engagement row says so);
 - its deadline to present for final assessment has passed, or falls within `Programme.at_risk_deadline_days`,
-  with nothing submitted (submissions arrive with issue 6; until then nothing has been submitted here, and
-  a place whose earlier system recorded a presentation is not counted);
+  with nothing submitted (a submission made here, or a presentation an earlier system recorded);
 - it has been deferred for more than LONG_DEFERRAL_MONTHS (DfE has a withdrawal reason for exactly this:
   `deferred-for-over-12-months`).
 Applied and accepted places have not started, and withdrawn, passed or failed ones have ended: none is at risk.
@@ -17,6 +16,9 @@ Applied and accepted places have not started, and withdrawn, passed or failed on
 import datetime
 from collections.abc import Iterable
 
+from django.db.models import Exists, OuterRef, QuerySet
+
+from assessment.models import Submission
 from npqel.words import plural
 from participants.eligibility import Figures, engagement_risks
 from participants.models import Engagement, Enrolment, EnrolmentChange
@@ -24,6 +26,7 @@ from participants.services import Deadline
 from programmes.timetable import add_months
 
 LONG_DEFERRAL_MONTHS = 12
+SUBMITTED_STATUSES = (Submission.Status.SUBMITTED, Submission.Status.LATE_WITH_EXTENSION)
 
 Status = Enrolment.Status
 # Places that have not ended: their deadline still matters.
@@ -103,8 +106,27 @@ def at_risk_reasons(
     return reasons
 
 
+def with_submitted(places: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+    """Annotate each place with `submitted_here`: whether it has submitted a task here (one join-free
+    subquery, so a list costs no query per row)."""
+    return places.annotate(
+        submitted_here=Exists(
+            Submission.objects.filter(enrolment=OuterRef("pk"), status__in=SUBMITTED_STATUSES)
+        )
+    )
+
+
 def _presented(enrolment: Enrolment) -> bool:
-    """Presented for final assessment: recorded by an earlier system (issue 6 adds submissions made here)."""
+    """Presented for final assessment: a task submitted here (annotate lists with `with_submitted`), or a
+    presentation recorded by an earlier system."""
+    submitted = getattr(enrolment, "submitted_here", None)
+    if submitted is None:
+        submitted = (
+            enrolment.pk is not None
+            and enrolment.submissions.filter(status__in=SUBMITTED_STATUSES).exists()
+        )
+    if submitted:
+        return True
     try:
         return enrolment.earlier_record.presented_on is not None
     except Enrolment.earlier_record.RelatedObjectDoesNotExist:

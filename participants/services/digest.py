@@ -20,7 +20,7 @@ from accounts.models import User
 from npqel.words import plural
 from participants.models import AtRiskDigest, Enrolment, EnrolmentChange
 from participants.selectors import standing_of
-from participants.standing import AT_RISK_STATUSES
+from participants.standing import AT_RISK_STATUSES, with_submitted
 from programmes.models import StaffMembership
 from programmes.timetable import week_start
 
@@ -52,7 +52,7 @@ def at_risk_places(*, today: datetime.date) -> list[AtRiskPlace]:
     """Every started, unfinished place at risk today, with its reasons (a fixed number of queries)."""
     history = EnrolmentChange.objects.order_by("effective_on", "recorded_at", "pk")
     places = (
-        Enrolment.objects.filter(status__in=AT_RISK_STATUSES)
+        with_submitted(Enrolment.objects.filter(status__in=AT_RISK_STATUSES))
         .select_related(
             "participant__user", "cohort__programme__provider", "coach", "engagement", "earlier_record"
         )

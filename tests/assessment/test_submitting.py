@@ -11,12 +11,13 @@ import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 
 from assessment import services
 from assessment.models import Extension, Receipt, Submission, SubmissionFile
 from npqel.access import Role
 from npqel.errors import DomainError
-from tests.assessment.factories import case_study_place, docx_bytes, make_eligible, upload
+from tests.assessment.factories import case_study_place, docx_bytes, upload
 from tests.people import person
 
 UK = zoneinfo.ZoneInfo("Europe/London")
@@ -294,3 +295,24 @@ def test_the_task_page_takes_the_same_queries_however_many_versions(client, djan
             client.get(page)
     assert len(five) == len(one)
     assert len(one) <= 16
+
+
+def test_a_place_that_submitted_is_no_longer_at_risk_over_its_deadline(client, provider):
+    from participants.selectors import standing_of
+
+    enrolment, task, _ = case_study_place(provider=provider)
+    admin = person(Role.PROVIDER_ADMIN, provider)
+    today = datetime.date(2026, 3, 25)
+    # The place's own deadline to present (18 months from its start) has passed: at risk until it submits.
+    assert any("nothing submitted" in r for r in standing_of(enrolment, today=today).risks)
+    with time_machine.travel(DURING, tick=False):
+        services.submission_submit(
+            by=enrolment.participant.user, version=upload(enrolment, task), declaration=True
+        )
+        assert not any("nothing submitted" in r for r in standing_of(enrolment, today=today).risks)
+        client.force_login(admin)
+        roster = client.get(reverse("cohort_roster", args=[enrolment.cohort_id])).content.decode()
+    assert (
+        "ago with nothing submitted" not in roster
+        and escape(enrolment.participant.user.display_name) in roster
+    )
