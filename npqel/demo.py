@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from npqel.access import MFA_REQUIRED_ROLES, ROLE_LABELS, Role
+from npqel.demo_assessment import demo_assessment_load
 from npqel.demo_participants import demo_participants_load
 from npqel.demo_programmes import demo_programmes_load
 from participants.models import Enrolment, Participant
@@ -115,6 +116,7 @@ def demo_load() -> list[DemoLogin]:
         logins.append(DemoLogin(email, Role.PARTICIPANT, slug, False, None))
 
     demo_participants_load(today=timezone.localdate())
+    demo_assessment_load(today=timezone.localdate())
     # Every place's engagement, from the evidence just loaded (the recompute a change would queue).
     engagement_recompute()
 

@@ -4,6 +4,10 @@ import { initAll } from "./govuk-frontend.min.js";
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
 
+// GOV.UK Frontend's drop zone joins "No file chosen" to "Choose file" with no space between them, so axe and
+// screen readers read the two as one word; a space keeps the visible text inside the button's accessible name.
+for (const status of document.querySelectorAll(".govuk-file-upload-button__status")) status.after(" ");
+
 // A live countdown to a deadline: <strong data-countdown="ISO 8601"> (the server's text stays without JS).
 for (const element of document.querySelectorAll("[data-countdown]")) {
   const until = Date.parse(element.dataset.countdown);
