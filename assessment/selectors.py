@@ -63,6 +63,8 @@ class TaskPosition:
     extension: Extension | None = None  # the latest request
     eligibility_problem: str = ""
     now: datetime.datetime = field(default_factory=timezone.now)
+    # False for a summary (the home page): versions and receipts were not read.
+    detailed: bool = True
 
     @property
     def opens_at(self) -> datetime.datetime | None:
@@ -91,7 +93,15 @@ class TaskPosition:
         return self.submission is not None and self.submission.is_submitted
 
     @property
+    def has_upload(self) -> bool:
+        if self.detailed:
+            return bool(self.versions)
+        return self.submission is not None and self.submission.status != Submission.Status.WITHDRAWN
+
+    @property
     def latest_is_submitted(self) -> bool:
+        if not self.detailed:
+            return self.submitted
         return (
             self.submitted
             and self.latest is not None
@@ -143,31 +153,47 @@ class TaskPosition:
         if not self.has_opened:
             return "Not open yet"
         if self.is_open:
-            return "Uploaded, not submitted" if self.latest else "Open: nothing uploaded yet"
+            return "Uploaded, not submitted" if self.has_upload else "Open: nothing uploaded yet"
         if self.can_submit_latest:
             return "Uploaded in time, not submitted"
         return "Deadline passed: not submitted"
 
 
 def task_positions(*, enrolment: Enrolment, now: datetime.datetime | None = None) -> list[TaskPosition]:
-    """Every task of the place's programme with where the participant stands on it, in a fixed number of
-    queries (tasks, windows, submissions, versions and files, receipts, extensions, override)."""
+    """Every task of the place's programme with where the participant stands on it, with every version, its
+    files and the receipts, in a fixed number of queries (see task_positions_many)."""
+    return task_positions_many(enrolments=[enrolment], now=now, detail=True)[enrolment.pk]
+
+
+def task_positions_many(
+    *, enrolments: list[Enrolment], now: datetime.datetime | None = None, detail: bool = False
+) -> dict[int, list[TaskPosition]]:
+    """Where each place stands on each task of its programme, by enrolment id, in the same number of queries
+    however many places: tasks, windows, submissions (and with `detail`, their versions, files and receipts),
+    extensions, overrides and stored engagement. Reads each place's `changes` and
+    `cohort.programme.extensions` (prefetch them) for a deadline the participant chooses."""
     now = now or timezone.now()
-    tasks = list(
-        AssessmentTask.objects.filter(scheme__programme_id=enrolment.cohort.programme_id)
+    if not enrolments:
+        return {}
+    ids = [e.pk for e in enrolments]
+    tasks_by_programme: dict[int, list[AssessmentTask]] = {}
+    for task in (
+        AssessmentTask.objects.filter(scheme__programme_id__in={e.cohort.programme_id for e in enrolments})
         .select_related("scheme")
         .order_by("number")
-    )
+    ):
+        tasks_by_programme.setdefault(task.scheme.programme_id, []).append(task)
+    if not tasks_by_programme:
+        return {e.pk: [] for e in enrolments}
     windows = {
-        w.task_id: w
+        (w.cohort_id, w.task_id): w
         for w in AssessmentWindow.objects.filter(
-            cohort_id=enrolment.cohort_id, task__in=tasks
+            cohort_id__in={e.cohort_id for e in enrolments}
         ).select_related("task")
     }
-    submissions: dict[int, Submission] = {}
-    for submission in (
-        Submission.objects.filter(enrolment=enrolment)
-        .prefetch_related(
+    submissions_query = Submission.objects.filter(enrolment_id__in=ids).order_by("attempt")
+    if detail:
+        submissions_query = submissions_query.prefetch_related(
             Prefetch(
                 "versions",
                 queryset=SubmissionVersion.objects.order_by("-number").prefetch_related(
@@ -176,56 +202,59 @@ def task_positions(*, enrolment: Enrolment, now: datetime.datetime | None = None
             ),
             Prefetch("receipts", queryset=Receipt.objects.order_by("-issued_at")),
         )
-        .order_by("attempt")
-    ):
-        submissions[submission.task_id] = submission  # the latest attempt
-    extensions: dict[int, list[Extension]] = {}
-    for extension in Extension.objects.filter(enrolment=enrolment).order_by("-requested_at", "-pk"):
-        extensions.setdefault(extension.task_id, []).append(extension)
-    overridden = SubmissionOverride.objects.filter(enrolment=enrolment, revoked_at__isnull=True).exists()
-    engagement = _engagement(enrolment)
-    eligible = (engagement is not None and engagement.eligible) or overridden
-    changes = list(enrolment.changes.all())
-    positions = []
-    for task in tasks:
-        window = windows.get(task.pk)
-        requests = extensions.get(task.pk, [])
-        granted = next((e for e in requests if e.status == Extension.Status.GRANTED), None)
-        deadline = (
-            deadlines.task_deadline(window=window, enrolment=enrolment, extension=granted, changes=changes)
-            if window
-            else None
+    submissions = {(s.enrolment_id, s.task_id): s for s in submissions_query}  # the latest attempt wins
+    extensions: dict[tuple[int, int], list[Extension]] = {}
+    for extension in Extension.objects.filter(enrolment_id__in=ids).order_by("-requested_at", "-pk"):
+        extensions.setdefault((extension.enrolment_id, extension.task_id), []).append(extension)
+    overridden = set(
+        SubmissionOverride.objects.filter(enrolment_id__in=ids, revoked_at__isnull=True).values_list(
+            "enrolment_id", flat=True
         )
-        submission = submissions.get(task.pk)
-        problem = ""
-        if enrolment.status not in SUBMITTING_STATUSES:
-            problem = f"Your place is {enrolment.get_status_display().lower()}, so you cannot submit."
-        elif task.eligibility_required and not eligible:
-            problem = (
-                "You cannot submit yet: you have not met the programme's engagement requirement. Your home "
-                "page shows what is missing; if something stopped you, ask your provider to record an exception."
+    )
+    eligible = set(
+        Engagement.objects.filter(enrolment_id__in=ids, eligible=True).values_list("enrolment_id", flat=True)
+    )
+    result: dict[int, list[TaskPosition]] = {}
+    for enrolment in enrolments:
+        changes = list(enrolment.changes.all())
+        positions = []
+        for task in tasks_by_programme.get(enrolment.cohort.programme_id, []):
+            window = windows.get((enrolment.cohort_id, task.pk))
+            requests = extensions.get((enrolment.pk, task.pk), [])
+            granted = next((e for e in requests if e.status == Extension.Status.GRANTED), None)
+            deadline = (
+                deadlines.task_deadline(
+                    window=window, enrolment=enrolment, extension=granted, changes=changes
+                )
+                if window
+                else None
             )
-        positions.append(
-            TaskPosition(
-                task=task,
-                window=window,
-                deadline=deadline,
-                submission=submission,
-                versions=list(submission.versions.all()) if submission else [],
-                receipts=list(submission.receipts.all()) if submission else [],
-                extension=requests[0] if requests else None,
-                eligibility_problem=problem,
-                now=now,
+            submission = submissions.get((enrolment.pk, task.pk))
+            problem = ""
+            if enrolment.status not in SUBMITTING_STATUSES:
+                problem = f"Your place is {enrolment.get_status_display().lower()}, so you cannot submit."
+            elif task.eligibility_required and enrolment.pk not in eligible | overridden:
+                problem = (
+                    "You cannot submit yet: you have not met the programme's engagement requirement. Your home "
+                    "page shows what is missing; if something stopped you, ask your provider to record an "
+                    "exception."
+                )
+            positions.append(
+                TaskPosition(
+                    task=task,
+                    window=window,
+                    deadline=deadline,
+                    submission=submission,
+                    versions=list(submission.versions.all()) if submission and detail else [],
+                    receipts=list(submission.receipts.all()) if submission and detail else [],
+                    extension=requests[0] if requests else None,
+                    eligibility_problem=problem,
+                    now=now,
+                    detailed=detail,
+                )
             )
-        )
-    return positions
-
-
-def _engagement(enrolment: Enrolment) -> Engagement | None:
-    try:
-        return enrolment.engagement
-    except Engagement.DoesNotExist:
-        return None
+        result[enrolment.pk] = positions
+    return result
 
 
 # Scoped look-ups --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
+from assessment.selectors import TaskPosition, task_positions_many
 from npqel.words import plural
 from participants import selectors
 from participants.eligibility import Explanation, explain
@@ -343,6 +344,7 @@ class Place:
     steps: tuple[str, ...] = ()
     funding: Funding | None = None
     engagement: Explanation | None = None
+    assessment: tuple[TaskPosition, ...] = ()  # each task of the final assessment, briefly
 
     @property
     def placed(self) -> bool:
@@ -362,10 +364,12 @@ def build_places(
     *,
     now: datetime.datetime,
     measures: dict[int, tuple[Measure, list[Part]]] | None = None,
+    assessment: dict[int, list[TaskPosition]] | None = None,
 ) -> list[Place]:
     """Current places first (active, deferred, accepted, applied; latest start first), then past ones.
     `measures` holds the engagement of placed enrolments (engagement_measure), by enrolment id."""
     measures = measures or {}
+    assessment = assessment or {}
     today = timezone.localdate(now)
     by_programme: dict[int, list[Component]] = {}
     for component in components:
@@ -400,6 +404,7 @@ def build_places(
                 engagement=explain(*measures[enrolment.pk], own_components, programme)
                 if enrolment.pk in measures
                 else None,
+                assessment=tuple(assessment.get(enrolment.pk, ())),
             )
         )
     return places
@@ -423,7 +428,8 @@ def participant_home(*, user: object, now: datetime.datetime | None = None) -> H
     sessions = list(selectors.own_sessions(user=user, enrolments=placed)) if placed else []
     # Fresh, not the stored row: the participant sees a check-in or a logged hour count at once.
     measures = engagement_measure_many(enrolment_ids=[e.pk for e in placed], now=now) if placed else {}
-    places = build_places(enrolments, components, sessions, now=now, measures=measures)
+    assessment = task_positions_many(enrolments=placed, now=now) if placed else {}
+    places = build_places(enrolments, components, sessions, now=now, measures=measures, assessment=assessment)
     return HomePage(
         current=[place for place in places if place.current],
         past=[place for place in places if not place.current],

@@ -294,7 +294,9 @@ def test_the_task_page_takes_the_same_queries_however_many_versions(client, djan
         with CaptureQueriesContext(connection) as five:
             client.get(page)
     assert len(five) == len(one)
-    assert len(one) <= 16
+    # Session, user, roles (2); the place, its changes and deadline policies; the task; its tasks, windows,
+    # submissions, versions, files, receipts, extensions, overrides and eligibility.
+    assert len(one) == 17
 
 
 def test_a_place_that_submitted_is_no_longer_at_risk_over_its_deadline(client, provider):
@@ -316,3 +318,20 @@ def test_a_place_that_submitted_is_no_longer_at_risk_over_its_deadline(client, p
         "ago with nothing submitted" not in roster
         and escape(enrolment.participant.user.display_name) in roster
     )
+
+
+def test_the_home_page_says_what_is_due_and_by_when(client):
+    enrolment, task, _ = case_study_place()
+    client.force_login(enrolment.participant.user)
+    with time_machine.travel(DURING, tick=False):
+        home = client.get(reverse("home")).content.decode()
+        assert (
+            "Case-study response</a>: open: nothing uploaded yet. Deadline 23:59 on Sunday 29 March 2026"
+            in home
+        )
+        assert "(4 days 3 hours left)" in home
+        services.submission_submit(
+            by=enrolment.participant.user, version=upload(enrolment, task), declaration=True
+        )
+        home = client.get(reverse("home")).content.decode()
+    assert "Case-study response</a>: submitted" in home

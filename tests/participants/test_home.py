@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
+from assessment import services as assessment_services
+from assessment.models import AssessmentWindow
 from npqel.access import Role
 from participants import services
 from participants.models import Enrolment, Participant
@@ -599,10 +601,15 @@ def test_query_count_is_pinned_and_does_not_grow_with_sessions_or_components(
     Enrolment.objects.filter(pk=enrolment.pk).update(fee_option=fee)
     services.enrolment_defer(by=admin, enrolment=enrolment, reason="other", on=D(2026, 5, 1))
     services.enrolment_resume(by=admin, enrolment=enrolment, on=D(2026, 6, 1))
+    task = assessment_services.scheme_create_default(by=None, programme=programme).tasks.first()
+    AssessmentWindow.objects.create(
+        cohort=cohort, task=task, opens_on=D(2026, 11, 20), closes_on=D(2026, 11, 27)
+    )
     client.force_login(enrolment.participant.user)
     # Session, user, roles (2); places, their status changes, deadline policies, instalments; components;
-    # sessions and the originals of repeats; the places' engagement and parts (2, however many places).
-    pinned = 13
+    # sessions and the originals of repeats; the places' engagement and parts (2, however many places); the
+    # final assessment's tasks, windows, submissions, extensions, overrides and eligibility (6).
+    pinned = 19
 
     grow(cohort, programme, groups[0], 5)
     with django_assert_num_queries(pinned):
