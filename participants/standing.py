@@ -122,8 +122,7 @@ def _presented(enrolment: Enrolment) -> bool:
     submitted = getattr(enrolment, "submitted_here", None)
     if submitted is None:
         submitted = (
-            enrolment.pk is not None
-            and enrolment.submissions.filter(status__in=SUBMITTED_STATUSES).exists()
+            enrolment.pk is not None and enrolment.submissions.filter(status__in=SUBMITTED_STATUSES).exists()
         )
     if submitted:
         return True
