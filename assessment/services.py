@@ -628,6 +628,21 @@ def receipt_mark_emailed(*, receipt_id: int) -> bool:
     return True
 
 
+def receipts_email_unsent(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> int:
+    """Queue the emails of receipts never sent (Redis was down, the worker died, the mail server refused);
+    returns how many. Safe alongside the first attempt: a receipt is emailed once."""
+    from assessment.tasks import receipt_email_task
+
+    unsent = list(
+        Receipt.objects.filter(emailed_at__isnull=True, issued_at__lt=timezone.now() - older_than)
+        .order_by("issued_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for receipt_id in unsent:
+        enqueue(receipt_email_task, receipt_id)
+    return len(unsent)
+
+
 # Extensions ---------------------------------------------------------------------------------------------
 
 

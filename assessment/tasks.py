@@ -1,6 +1,7 @@
 """Background work on final assessment: emailing receipts."""
 
 from celery import shared_task
+from django.db import transaction
 
 from assessment import services
 
@@ -9,3 +10,10 @@ from assessment import services
 def receipt_email_task(receipt_id: int) -> bool:
     """Email a submission's receipt to the participant; safe to run twice (a receipt is emailed once)."""
     return services.receipt_mark_emailed(receipt_id=receipt_id)
+
+
+@shared_task(acks_late=True)
+def receipts_email_unsent_task() -> int:
+    """Queue the receipt emails that were never sent (e.g. Redis was down when the participant submitted)."""
+    with transaction.atomic():
+        return services.receipts_email_unsent()

@@ -10,6 +10,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.invitations_send_unsent_task",
         "schedule": timedelta(minutes=5),
     },
+    # Receipts whose email never went (the broker or the mail server was down): sent here, once each.
+    "send-unsent-receipt-emails": {
+        "task": "assessment.tasks.receipts_email_unsent_task",
+        "schedule": timedelta(minutes=5),
+    },
     # Engagement changes with time too (sessions end, self-paced hours fall due): everything, every night.
     "recompute-all-engagement": {
         "task": "participants.tasks.engagement_recompute_all_task",

@@ -58,6 +58,7 @@ def test_the_sweep_is_in_the_beat_schedule():
     from npqel.schedules import BEAT_SCHEDULE
 
     celery_app.finalize(auto=True)
+    celery_app.loader.import_default_modules()  # the apps' tasks modules, as a worker loads them on start
     assert celery_app.conf.beat_schedule == BEAT_SCHEDULE  # what beat runs is what schedules.py says
     tasks = {entry["task"] for entry in BEAT_SCHEDULE.values()}
     assert "accounts.tasks.invitations_send_unsent_task" in tasks
