@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from assessment.views import participant
+from assessment.views import participant, provider
 
 # A participant's final assessment: tasks, windows and deadlines, uploads, submitting, receipts, extensions.
 participant_urls = [
@@ -22,4 +22,30 @@ participant_urls = [
 ]
 
 # Provider pages: windows, who has submitted, scripts as a ZIP, the extension queue, eligibility overrides.
-provider_urls: list = []
+provider_urls = [
+    path("programmes/<int:pk>/assessment/", provider.programme_assessment, name="programme_assessment"),
+    path("programmes/<int:pk>/assessment/set-up/", provider.scheme_create, name="assessment_scheme_create"),
+    path("assessment-tasks/<int:pk>/edit/", provider.task_edit, name="assessment_task_edit"),
+    path("cohorts/<int:pk>/assessment/", provider.cohort_assessment, name="cohort_assessment"),
+    path(
+        "cohorts/<int:pk>/assessment/<int:number>/window/", provider.window_set, name="assessment_window_set"
+    ),
+    path(
+        "cohorts/<int:pk>/assessment/<int:number>/scripts.zip",
+        provider.scripts_zip,
+        name="cohort_scripts_zip",
+    ),
+    path("providers/<slug:slug>/extensions/", provider.extension_queue, name="extension_queue"),
+    path("extensions/<int:pk>/decide/", provider.extension_decide, name="extension_decide"),
+    path("extensions/<int:pk>/evidence/", provider.extension_evidence, name="extension_evidence"),
+    path(
+        "enrolments/<int:pk>/assessment-exception/",
+        provider.assessment_exception,
+        name="assessment_exception",
+    ),
+    path(
+        "enrolments/<int:pk>/assessment-exception/revoke/",
+        provider.assessment_exception_revoke,
+        name="assessment_exception_revoke",
+    ),
+]

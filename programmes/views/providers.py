@@ -33,6 +33,7 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_manage_people": access.may(Action.MANAGE_PEOPLE, provider.pk),
             "can_manage_enrolments": access.may(Action.MANAGE_ENROLMENTS, provider.pk),
             "can_manage_programmes": access.may(Action.MANAGE_PROGRAMMES, provider.pk),
+            "can_view_submissions": access.may(Action.VIEW_SUBMISSIONS, provider.pk),
         },
     )
 

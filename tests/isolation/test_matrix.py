@@ -22,6 +22,7 @@ from tests.isolation.cases_api_participants import (
     PARTICIPANT_API_UNSCOPED,
 )
 from tests.isolation.cases_api_programmes import API_LISTS, API_SCOPED
+from tests.isolation.cases_assessment import PROVIDER_ASSESSMENT_LISTS, PROVIDER_ASSESSMENT_SCOPED
 from tests.isolation.cases_assessment_participant import ASSESSMENT_PARTICIPANT_SCOPED
 from tests.isolation.cases_calendar import CALENDAR_LISTS, CALENDAR_SCOPED, CALENDAR_UNSCOPED
 from tests.isolation.cases_checkin import CHECKIN_LISTS, CHECKIN_SCOPED, CHECKIN_UNSCOPED
@@ -127,6 +128,7 @@ SCOPED: dict[str, Scoped] = {
     **LEARNING_SCOPED,
     **CHECKIN_SCOPED,
     **ASSESSMENT_PARTICIPANT_SCOPED,
+    **PROVIDER_ASSESSMENT_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -150,6 +152,7 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **LOG_LISTS,
     **LEARNING_LISTS,
     **CHECKIN_LISTS,
+    **PROVIDER_ASSESSMENT_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
