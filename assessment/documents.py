@@ -10,17 +10,18 @@ import io
 import os
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import BinaryIO, NoReturn
+from typing import IO, BinaryIO, NoReturn
 
 import pypdfium2 as pdfium
 from lxml import etree
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from assessment.wordcount import UnsafeXml, docx_words, pdf_words
+from assessment.wordcount import TooManyElements, UnsafeXml, docx_words, pdf_words
 from npqel.errors import DomainError
 
 KIND_LABELS = {"pdf": "PDF", "docx": "Word document (.docx)"}
@@ -31,11 +32,17 @@ MB = 1024 * 1024
 # footnotes and endnotes, the content types), and the caps are enforced on the bytes actually produced while
 # inflating: a zip's declared sizes can lie. A 500-page thesis is about 5 MB of XML, so 200 MB is generous.
 MAX_INFLATED_BYTES = 200 * MB
-# Word's XML deflates about 10:1; a part past 10 MB that inflates more than 100:1 is a zip bomb.
+# Word's XML deflates 5 to 10:1; a part past 10 MB that inflates more than 100:1 is a zip bomb.
 MAX_RATIO = 100
 RATIO_CHECK_FROM = 10 * MB
 MAX_CONTENT_TYPES_BYTES = 1 * MB
 MAX_ZIP_MEMBERS = 10_000
+# Counting costs a few microseconds per XML element we look at (paragraphs, runs, text...). A 100,000-word
+# thesis has about 15,000 of them; past this many, a document is built to waste our time.
+MAX_XML_ELEMENTS = 500_000
+# A PDF's objects are each read to look for scripts; a 2,000-page text PDF has about 6,000.
+MAX_PDF_OBJECTS = 250_000
+MAX_PDF_PAGES = 5_000
 
 _CHUNK = 1 * MB
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -61,7 +68,6 @@ _WORD_NOTES = frozenset(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.endnotes+xml",
     }
 )
-_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 class DocumentRefused(DomainError):
@@ -95,7 +101,7 @@ def check_document(
 
 
 def format_size(size: int) -> str:
-    """Bytes as people see them in Windows and macOS: "25.3 MB", "20 MB", "850 KB"."""
+    """Bytes as Windows shows them (1 MB = 1024 KB): "25.3 MB", "20 MB", "850 KB"."""
     if size < MB:
         return f"{max(1, round(size / 1024))} KB"
     return f"{size / MB:.1f}".removesuffix(".0") + " MB"
@@ -116,7 +122,7 @@ class _Check:
 
     @property
     def save_as(self) -> str:
-        """ "as a .docx or a PDF" """
+        """ "a .docx or a PDF" """
         return " or ".join("a .docx" if kind == "docx" else "a PDF" for kind in self.kinds)
 
     @property
@@ -286,12 +292,12 @@ class _Check:
         return archive
 
     def identify_zip(self) -> None:
-        """Refuses a zip that is not a Word document (.docx): spreadsheets, .odt, plain zips, .docm."""
+        """Refuses a zip that is not a Word document: spreadsheets, .odt, plain zips (macros come later)."""
         with self.open_zip() as archive:
             by_name = {info.filename.lower(): info for info in archive.infolist()}
             mimetype = by_name.get("mimetype")
             if mimetype is not None and mimetype.file_size < 200:
-                kind = self.read(archive, mimetype, Budget(MAX_CONTENT_TYPES_BYTES)).decode(
+                kind = self.read(archive, mimetype, _Budget(MAX_CONTENT_TYPES_BYTES)).decode(
                     "ascii", "replace"
                 )
                 if kind.strip() == "application/vnd.oasis.opendocument.text":
@@ -332,7 +338,9 @@ class _Check:
         if info is None:
             return None
         try:
-            root = etree.fromstring(self.read(archive, info, Budget(MAX_CONTENT_TYPES_BYTES)), _SAFE_XML)
+            # A parser per call: lxml parsers must not be shared between threads.
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+            root = etree.fromstring(self.read(archive, info, _Budget(MAX_CONTENT_TYPES_BYTES)), parser)
         except etree.XMLSyntaxError:
             self.refuse_damaged("docx")
         if root.getroottree().docinfo.doctype:
@@ -357,8 +365,11 @@ class _Check:
             types = self.content_types(archive, by_name)
             assert types is not None  # identify_zip() refused anything without content types
             typed = {name: types(name) for name in by_name}
+            # Word's own macro parts; an embedded .xlsm is a file inside the document, not Word macros.
             if any(
-                name.endswith(("vbaproject.bin", "vbadata.xml")) or "vbaproject" in ct or "macroenabled" in ct
+                name.endswith(("vbaproject.bin", "vbadata.xml"))
+                or ct in _WORD_MACRO_MAIN
+                or "vbaproject" in ct
                 for name, ct in typed.items()
             ):
                 self.refuse(
@@ -384,15 +395,21 @@ class _Check:
                 for info in parts
             ):
                 self.refuse_too_big_inside()
-            budget = Budget(MAX_INFLATED_BYTES)
+            budget = _Budget(MAX_INFLATED_BYTES)
             try:
                 with ExitStack() as opened:
                     streams = [
                         _Inflating(opened.enter_context(archive.open(info)), info, budget) for info in parts
                     ]
-                    words = docx_words(streams[0], streams[1:])
+                    words = docx_words(streams[0], streams[1:], max_elements=MAX_XML_ELEMENTS)
             except _TooBigInside:
                 self.refuse_too_big_inside()
+            except TooManyElements:
+                self.refuse(
+                    f"Your {self.label} is built from far more pieces than a Word document needs (over "
+                    f"{MAX_XML_ELEMENTS:,} paragraphs, runs of text and the like), so we did not open it. Copy "
+                    "your text into a new Word document, save it, and upload that."
+                )
             except UnsafeXml:
                 self.refuse_unsafe_xml()
             except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError, ValueError):
@@ -403,7 +420,7 @@ class _Check:
             self.refuse_no_words()
         return words
 
-    def read(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: "Budget") -> bytes:
+    def read(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: "_Budget") -> bytes:
         try:
             with archive.open(info) as member:
                 return _Inflating(member, info, budget).read()
@@ -439,7 +456,7 @@ class _Check:
             self.refuse_damaged("pdf")
         if encrypted:
             self.refuse_encrypted_pdf(data)
-        self.refuse_active_pdf(reader)
+        self.refuse_pdf_contents(reader)
         del reader
 
         try:
@@ -450,6 +467,11 @@ class _Check:
             pages = len(document)
             if pages == 0:
                 self.refuse_damaged("pdf")
+            if pages > MAX_PDF_PAGES:
+                self.refuse(
+                    f"Your {self.label} has {pages:,} pages; the most we accept is {MAX_PDF_PAGES:,}. Upload "
+                    "only the pages you are submitting."
+                )
             texts = []
             for index in range(pages):
                 page = document[index]
@@ -486,12 +508,18 @@ class _Check:
             "password protection (for example, print it to a new PDF), and upload that."
         )
 
-    def refuse_active_pdf(self, reader: PdfReader) -> None:
-        """Refuses JavaScript, actions that launch programs, and attached files anywhere in the PDF."""
+    def refuse_pdf_contents(self, reader: PdfReader) -> None:
+        """Refuses JavaScript, actions that launch programs, attached files and compression bombs."""
         try:
-            found = _pdf_active_content(reader)
+            found = _pdf_findings(reader)
         except Exception:  # a broken object deep in the file: the viewer would struggle too
             self.refuse_damaged("pdf")
+        if found == "too big":
+            self.refuse(
+                f"Your {self.label} is a PDF that unpacks to far more than a document needs (or is built "
+                "unusually), so we did not open it. Print it to a new PDF (File > Print > Save as PDF), and "
+                "upload that."
+            )
         if found == "script":
             self.refuse(
                 f"Your {self.label} is a PDF that contains JavaScript or other actions that run when it is "
@@ -515,7 +543,7 @@ class _TooBigInside(Exception):
     pass
 
 
-class Budget:
+class _Budget:
     """How many inflated bytes may still be produced, shared by the parts of one document."""
 
     def __init__(self, limit: int) -> None:
@@ -525,7 +553,7 @@ class Budget:
 class _Inflating:
     """A zip member read in chunks that stops as soon as it inflates past the budget or the ratio cap."""
 
-    def __init__(self, member: BinaryIO, info: zipfile.ZipInfo, budget: Budget) -> None:
+    def __init__(self, member: IO[bytes], info: zipfile.ZipInfo, budget: _Budget) -> None:
         self.member = member
         self.compressed = max(info.compress_size, 1)
         self.budget = budget
@@ -547,23 +575,34 @@ class _Inflating:
         return data
 
 
-def _pdf_active_content(reader: PdfReader) -> str | None:
-    """ "script", "attachment" or None after looking at every object in the PDF, however deeply nested."""
-    objects: list[object] = [reader.trailer]
-    for generation, numbers in reader.xref.items():
-        objects.extend(IndirectObject(number, generation, reader) for number in numbers)
-    objects.extend(IndirectObject(number, 0, reader) for number in reader.xref_objStm)
+def _pdf_findings(reader: PdfReader) -> str | None:
+    """ "script", "too big", "attachment" or None, after looking at every object in the PDF.
+
+    Also inflates each compressed stream that text extraction will read (page contents, fonts, forms; not
+    pictures) with the same caps as a Word document: PDFium would otherwise inflate a bomb in memory.
+    """
+    references = [
+        IndirectObject(number, generation, reader)
+        for generation, numbers in reader.xref.items()
+        for number in numbers
+    ]
+    references.extend(IndirectObject(number, 0, reader) for number in reader.xref_objStm)
+    if len(references) > MAX_PDF_OBJECTS:
+        return "too big"
+    budget = _Budget(MAX_INFLATED_BYTES)
     found: str | None = None
-    for reference in objects:
-        stack = [reference.get_object() if isinstance(reference, IndirectObject) else reference]
+    for top in [reader.trailer, *references]:
+        value = top.get_object() if isinstance(top, IndirectObject) else top
+        if isinstance(value, StreamObject) and not _inflates_within(value, budget):
+            return "too big"
+        stack = [value]
         while stack:
             value = stack.pop()
             if isinstance(value, DictionaryObject):
                 keys = dict.keys(value)
-                if "/JS" in keys or "/JavaScript" in keys:
+                if "/JS" in keys or "/JavaScript" in keys or "/XFA" in keys:
                     return "script"
-                action = dict.get(value, "/S")
-                if action in ("/JavaScript", "/Launch", "/RichMediaExecute") or "/XFA" in keys:
+                if dict.get(value, "/S") in ("/JavaScript", "/Launch", "/RichMediaExecute"):
                     return "script"
                 if "/EmbeddedFiles" in keys or dict.get(value, "/Type") == "/EmbeddedFile":
                     found = "attachment"
@@ -574,6 +613,29 @@ def _pdf_active_content(reader: PdfReader) -> str | None:
             elif isinstance(value, ArrayObject):
                 stack.extend(v for v in list.__iter__(value) if isinstance(v, DictionaryObject | ArrayObject))
     return found
+
+
+def _inflates_within(stream: StreamObject, budget: _Budget) -> bool:
+    """Whether a Flate stream (not a picture, which text extraction never decodes) stays inside the caps."""
+    filters = dict.get(stream, "/Filter")
+    if isinstance(filters, IndirectObject):
+        filters = filters.get_object()
+    first = filters[0] if isinstance(filters, ArrayObject) and filters else filters
+    if first not in ("/FlateDecode", "/Fl") or dict.get(stream, "/Subtype") == "/Image":
+        return True
+    raw = getattr(stream, "_data", b"")  # pypdf keeps the undecoded bytes here and has no public accessor
+    decompressor = zlib.decompressobj()
+    produced, pending = 0, raw
+    try:
+        while pending and not decompressor.eof:
+            produced += len(decompressor.decompress(pending, _CHUNK))
+            pending = decompressor.unconsumed_tail
+            if produced > budget.left or (produced > RATIO_CHECK_FROM and produced > MAX_RATIO * len(raw)):
+                return False
+    except zlib.error:
+        pass  # a broken stream: PDFium skips what it cannot inflate
+    budget.left -= produced
+    return True
 
 
 def _compound_file_names(file: BinaryIO) -> set[str]:

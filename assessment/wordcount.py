@@ -38,6 +38,10 @@ class UnsafeXml(ValueError):
     """The XML declares a DOCTYPE (the way entity-expansion attacks begin); Word never writes one."""
 
 
+class TooManyElements(ValueError):
+    """The XML holds more elements than the caller agreed to look at (each costs Python time)."""
+
+
 def count_words(text: str) -> int:
     """How many words `text` holds by the rule: whitespace-separated runs with a letter or digit."""
     return len(_WORD.findall(text))
@@ -114,7 +118,12 @@ def _attribute(element: etree._Element, names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _xml_words(source: Readable, *, main: bool) -> int:
+class _Allowance:
+    def __init__(self, elements: int | None) -> None:
+        self.left = elements
+
+
+def _xml_words(source: Readable, *, main: bool, allowance: _Allowance) -> int:
     """Counts one part (document.xml, footnotes.xml or endnotes.xml) read as a stream."""
     context = etree.iterparse(
         source,
@@ -136,6 +145,7 @@ def _xml_words(source: Readable, *, main: bool) -> int:
     choice_taken: list[bool] = []  # per open mc:AlternateContent: whether its first mc:Choice was read
     tables = text_boxes = 0
     checked_doctype = False
+    counted_elements = 0
     for event, element in context:
         if not checked_doctype:
             checked_doctype = True
@@ -167,6 +177,9 @@ def _xml_words(source: Readable, *, main: bool) -> int:
                 skip += starts_skip
             continue
 
+        counted_elements += 1
+        if allowance.left is not None and counted_elements > allowance.left:
+            raise TooManyElements(f"more than {allowance.left:,} elements")
         if tag in _TEXT:
             if not skip and paragraphs and not any(hidden_runs):
                 paragraphs[-1].append(element.text or "")
@@ -191,7 +204,7 @@ def _xml_words(source: Readable, *, main: bool) -> int:
                 hidden_runs.pop()
         elif tag in _PARAGRAPH:
             text = "".join(paragraphs.pop()) if paragraphs else ""
-            if not skip:
+            if text and not skip:
                 words = count_words(text)
                 if main and not tables and not text_boxes and is_reference_heading(text):
                     # The last such line wins: a contents list may name "References" before the real list.
@@ -214,6 +227,8 @@ def _xml_words(source: Readable, *, main: bool) -> int:
     root = context.root
     if root is not None and root.getroottree().docinfo.doctype:
         raise UnsafeXml("DOCTYPE in a Word document part")
+    if allowance.left is not None:
+        allowance.left -= counted_elements
     return total if counted_before_references is None else counted_before_references
 
 
@@ -226,12 +241,15 @@ def _forget(element: etree._Element) -> None:
             del parent[0]
 
 
-def docx_words(document: Readable, notes: Iterable[Readable] = ()) -> int:
+def docx_words(document: Readable, notes: Iterable[Readable] = (), *, max_elements: int | None = None) -> int:
     """Words in a Word document: word/document.xml plus its footnotes.xml and endnotes.xml streams.
 
-    Raises UnsafeXml for a DOCTYPE and lxml's XMLSyntaxError for XML that is not well formed.
+    Raises UnsafeXml for a DOCTYPE, TooManyElements past `max_elements` (all parts together), and lxml's
+    XMLSyntaxError for XML that is not well formed.
     """
-    return _xml_words(document, main=True) + sum(_xml_words(part, main=False) for part in notes)
+    allowance = _Allowance(max_elements)
+    words = _xml_words(document, main=True, allowance=allowance)
+    return words + sum(_xml_words(part, main=False, allowance=allowance) for part in notes)
 
 
 # --- PDFs ----------------------------------------------------------------------------------------------
@@ -281,13 +299,15 @@ def pdf_body_lines(pages: Sequence[str]) -> list[list[str]]:
 def pdf_words(pages: Sequence[str]) -> int:
     """Words in a PDF given each page's text: no running headers, footers, page numbers or reference list."""
     body = pdf_body_lines(pages)
-    counts = [[count_words(line) for line in page] for page in body]
-    total = sum(sum(page) for page in counts)
     # The reference list runs from the last line that is only its heading to the end of the document.
     for page_index in range(len(body) - 1, -1, -1):
         page = body[page_index]
         for line_index in range(len(page) - 1, -1, -1):
-            if is_reference_heading(page[line_index]):
-                after = sum(counts[page_index][line_index:]) + sum(sum(p) for p in counts[page_index + 1 :])
-                return total - after
-    return total
+            if len(page[line_index]) <= 40 and is_reference_heading(page[line_index]):
+                body = [*body[:page_index], page[:line_index]]
+                break
+        else:
+            continue
+        break
+    # Lines end words, so each page can be counted in one go.
+    return sum(count_words("\n".join(page)) for page in body)
