@@ -28,4 +28,4 @@ RUN DJANGO_SETTINGS_MODULE=npqel.settings.base python manage.py collectstatic --
     && chown -R npqel /var/lib/npqel
 USER npqel
 EXPOSE 8000
-CMD ["gunicorn", "npqel.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "npqel.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "8", "--timeout", "300", "--access-logfile", "-"]

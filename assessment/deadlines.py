@@ -10,7 +10,8 @@ The rules (docs/adr/0005-submissions.md):
   GMT and BST.
 - An upload counts from the moment the server began receiving it. A version whose upload began before the
   deadline is accepted even if the last bytes arrive after it, and may be submitted (the declaration ticked)
-  up to GRACE after the deadline. Nothing that began arriving after the deadline is accepted.
+  up to GRACE after the deadline, or after the upload finished if that was later. Nothing that began
+  arriving after the deadline is accepted.
 """
 
 import datetime
@@ -41,6 +42,16 @@ class TaskDeadline:
 
     def on_time(self, moment: datetime.datetime) -> bool:
         return moment < self.ends_at
+
+    def submit_until(self, uploaded_at: datetime.datetime) -> datetime.datetime:
+        """The last moment to tick the declaration for a version uploaded in time (exclusive)."""
+        return max(self.ends_at, uploaded_at) + GRACE
+
+    def may_submit(
+        self, *, upload_started_at: datetime.datetime, uploaded_at: datetime.datetime, now: datetime.datetime
+    ) -> bool:
+        """A version may be submitted when its upload began before the deadline and the grace still runs."""
+        return self.on_time(upload_started_at) and now < self.submit_until(uploaded_at)
 
     def text(self) -> str:
         """ "23:59 on Sunday 29 March 2026 (UK time)"."""

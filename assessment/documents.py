@@ -100,6 +100,62 @@ def check_document(
         file.seek(0)
 
 
+EVIDENCE_EXTENSIONS = {**EXTENSIONS, "jpeg": ".jpg", "png": ".png"}
+_IMAGE_MAGIC = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
+# A photo of a letter is a few megapixels; far more is a decompression bomb.
+MAX_IMAGE_PIXELS = 60_000_000
+
+
+def check_evidence(file: BinaryIO, *, max_bytes: int, label: str = "evidence") -> CheckedDocument:
+    """Evidence for a request for more time: a PDF (a scan is fine), a Word document, or a photo (JPEG or
+    PNG). Checked by content like a submission, except that it need not contain any text."""
+    head = file.read(16)
+    file.seek(0)
+    kind = next((name for magic, name in _IMAGE_MAGIC.items() if head.startswith(magic)), None)
+    if kind is None:
+        try:
+            return _Check(file, ("pdf", "docx"), label, require_text=False).run(max_bytes)
+        finally:
+            file.seek(0)
+    try:
+        return _check_image(file, kind, max_bytes, label)
+    finally:
+        file.seek(0)
+
+
+def _check_image(file: BinaryIO, kind: str, max_bytes: int, label: str) -> CheckedDocument:
+    from PIL import Image
+
+    file.seek(0, os.SEEK_END)
+    size = file.tell()
+    if size > max_bytes:
+        raise DocumentRefused(
+            f"Your {label} is {format_size(size)}; the largest allowed is {format_size(max_bytes)}. "
+            "Take the photo again at a lower size, or save it as a PDF, and upload that."
+        )
+    file.seek(0)
+    digest = hashlib.sha256()
+    while chunk := file.read(_CHUNK):
+        digest.update(chunk)
+    file.seek(0)
+    try:
+        with Image.open(file) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise DocumentRefused(
+                    f"Your {label} is a picture of {image.width:,} × {image.height:,} pixels, far more than a "
+                    "photo of a letter needs. Take it again at a lower size and upload that."
+                )
+            image.verify()
+    except DocumentRefused:
+        raise
+    except Exception:  # Pillow raises many types for a broken picture; all mean the same to the person
+        raise DocumentRefused(
+            f"Your {label} is a damaged picture, so we cannot open it. Take the photo again, or save the "
+            "document as a PDF, and upload that."
+        ) from None
+    return CheckedDocument(kind=kind, words=0, pages=None, sha256=digest.hexdigest(), size=size)
+
+
 def format_size(size: int) -> str:
     """Bytes as Windows shows them (1 MB = 1024 KB): "25.3 MB", "20 MB", "850 KB"."""
     if size < MB:
@@ -108,7 +164,10 @@ def format_size(size: int) -> str:
 
 
 class _Check:
-    def __init__(self, file: BinaryIO, kinds: tuple[str, ...], label: str) -> None:
+    def __init__(
+        self, file: BinaryIO, kinds: tuple[str, ...], label: str, *, require_text: bool = True
+    ) -> None:
+        self.require_text = require_text
         self.file = file
         self.kinds = kinds
         self.label = label
@@ -416,7 +475,7 @@ class _Check:
                 self.refuse_damaged("docx")
             except RuntimeError:  # zipfile: "File ... is encrypted, password required"
                 self.refuse_damaged("docx")
-        if words == 0:
+        if words == 0 and self.require_text:
             self.refuse_no_words()
         return words
 
@@ -485,6 +544,8 @@ class _Check:
             self.refuse_damaged("pdf")
         finally:
             document.close()
+        if not self.require_text:
+            return pdf_words(texts), pages
         if not any(text.strip() for text in texts):
             self.refuse(
                 f"We could not find any text in your {self.label}. If it is a scan or a photo, upload the "

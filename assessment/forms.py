@@ -55,7 +55,9 @@ class ExtensionForm(forms.Form):
     )
     evidence = forms.FileField(
         label="Evidence (optional)",
-        help_text="For example a letter from a doctor, as a PDF or Word document of up to 10 MB.",
+        help_text=(
+            "For example a letter from a doctor: a PDF (a scan is fine), a Word document or a photo, up to 10 MB."
+        ),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx,.jpg,.jpeg,.png"}),
     )

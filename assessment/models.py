@@ -238,7 +238,8 @@ class Receipt(models.Model):
     count, frozen as issued so that it never changes whatever happens to the records later."""
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="receipts")
-    version = models.OneToOneField(SubmissionVersion, on_delete=models.PROTECT, related_name="receipt")
+    # A version withdrawn and submitted again has a receipt for each submit.
+    version = models.ForeignKey(SubmissionVersion, on_delete=models.PROTECT, related_name="receipts")
     reference = models.CharField(max_length=20, unique=True)
     issued_at = models.DateTimeField()
     late_with_extension = models.BooleanField(default=False)

@@ -19,11 +19,13 @@ from assessment.models import (
     AssessmentTask,
     AssessmentWindow,
     Extension,
+    Receipt,
     Submission,
     SubmissionFile,
     SubmissionOverride,
     SubmissionVersion,
 )
+from assessment.services import live_override
 from npqel.access import Action, access_for, provider_q, require_page
 from participants.models import Engagement, Enrolment
 from programmes.models import Cohort, Programme, Provider
@@ -33,7 +35,8 @@ Status = Enrolment.Status
 # places appear only if they have a submission.
 ASSESSED_STATUSES = (Status.ACTIVE, Status.DEFERRED, Status.COMPLETED, Status.FAILED)
 # Places for which a passed deadline with nothing submitted counts as late (an ended place is not late).
-LATE_STATUSES = frozenset({Status.ACTIVE, Status.DEFERRED})
+# A deferred place cannot submit until it resumes, so it is shown as deferred, never as late.
+LATE_STATUSES = frozenset({Status.ACTIVE})
 RECENT_DECISIONS = 20
 
 # ?show= on the cohort page: what each filter shows.
@@ -47,8 +50,9 @@ SHOW_CHOICES = {
 
 
 def _files_first(queryset: QuerySet[SubmissionVersion]) -> QuerySet[SubmissionVersion]:
-    return queryset.select_related("receipt").prefetch_related(
-        Prefetch("files", queryset=SubmissionFile.objects.order_by("role"))
+    return queryset.prefetch_related(
+        Prefetch("files", queryset=SubmissionFile.objects.order_by("role")),
+        Prefetch("receipts", queryset=Receipt.objects.order_by("-issued_at", "-pk")),
     )
 
 
@@ -166,7 +170,7 @@ class PlaceTask:
     @property
     def receipt(self) -> object:
         version = self.shown_version
-        return getattr(version, "receipt", None) if self.submitted and version else None
+        return next(iter(version.receipts.all()), None) if self.submitted and version else None
 
     @property
     def waiting(self) -> bool:
@@ -184,8 +188,9 @@ class PlaceTask:
         return (
             latest is not None
             and self.deadline is not None
-            and self.deadline.on_time(latest.upload_started_at)
-            and self.now < self.deadline.ends_at + deadlines.GRACE
+            and self.deadline.may_submit(
+                upload_started_at=latest.upload_started_at, uploaded_at=latest.uploaded_at, now=self.now
+            )
         )
 
     @property
@@ -222,6 +227,8 @@ class PlaceTask:
                 state += " (a newer upload is not submitted)"
             return state
         uploaded = bool(self.versions)
+        if self.enrolment.status == Status.DEFERRED:
+            return "Deferred: cannot submit until their place resumes"
         if self.late:
             return "Late: uploaded, not submitted" if uploaded else "Late: nothing submitted"
         if self.submission is not None and self.submission.status == Submission.Status.WITHDRAWN:
@@ -554,7 +561,7 @@ def tasks_needing_eligibility(*, enrolment: Enrolment) -> list[AssessmentTask]:
 
 def live_exception(*, enrolment: Enrolment) -> SubmissionOverride | None:
     """The place's exception in force, if any (the place already scoped by the caller)."""
-    return SubmissionOverride.objects.filter(enrolment=enrolment, revoked_at__isnull=True).first()
+    return live_override(enrolment)
 
 
 def current_deadline(*, extension: Extension) -> deadlines.TaskDeadline | None:

@@ -24,7 +24,7 @@ from assessment.models import (
     SubmissionOverride,
     SubmissionVersion,
 )
-from assessment.services import SUBMITTING_STATUSES
+from assessment.services import cannot_submit_because
 from npqel.access import Action, access_for, provider_q
 from participants.models import Engagement, Enrolment
 from participants.selectors import own_enrolments
@@ -116,16 +116,19 @@ class TaskPosition:
     @property
     def can_submit_latest(self) -> bool:
         """The newest upload is waiting to be submitted and the deadline rule still lets it be."""
-        if (
-            self.latest is None
-            or self.latest_is_submitted
-            or self.deadline is None
-            or self.eligibility_problem
-        ):
+        latest = self.latest
+        if latest is None or self.latest_is_submitted or self.deadline is None or self.eligibility_problem:
             return False
-        return self.deadline.on_time(self.latest.upload_started_at) and self.now < self.deadline.ends_at + (
-            deadlines.GRACE
+        return self.deadline.may_submit(
+            upload_started_at=latest.upload_started_at, uploaded_at=latest.uploaded_at, now=self.now
         )
+
+    @property
+    def submit_until(self) -> datetime.datetime | None:
+        """For the newest upload: the last moment it may be submitted (UK time on the page)."""
+        if self.latest is None or self.deadline is None:
+            return None
+        return self.deadline.submit_until(self.latest.uploaded_at)
 
     @property
     def countdown(self) -> str:
@@ -230,15 +233,9 @@ def task_positions_many(
                 else None
             )
             submission = submissions.get((enrolment.pk, task.pk))
-            problem = ""
-            if enrolment.status not in SUBMITTING_STATUSES:
-                problem = f"Your place is {enrolment.get_status_display().lower()}, so you cannot submit."
-            elif task.eligibility_required and enrolment.pk not in eligible | overridden:
-                problem = (
-                    "You cannot submit yet: you have not met the programme's engagement requirement. Your home "
-                    "page shows what is missing; if something stopped you, ask your provider to record an "
-                    "exception."
-                )
+            problem = cannot_submit_because(
+                enrolment, task, eligible=enrolment.pk in eligible or enrolment.pk in overridden
+            )
             positions.append(
                 TaskPosition(
                     task=task,
@@ -313,6 +310,11 @@ def submission_file_get(*, user: object, pk: int) -> SubmissionFile:
         ).select_related("version__submission__task", "version__submission__enrolment__participant__user"),
         pk=pk,
     )
+
+
+def latest_receipt(*, submission: Submission) -> Receipt | None:
+    """The newest receipt of a submission the caller may already see: the one that stands, if submitted."""
+    return submission.receipts.order_by("-issued_at", "-pk").first()
 
 
 def receipt_get(*, user: object, reference: str) -> Receipt:

@@ -22,7 +22,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessment import deadlines
-from assessment.documents import EXTENSIONS, CheckedDocument, DocumentRefused, check_document
+from assessment.documents import (
+    EVIDENCE_EXTENSIONS,
+    CheckedDocument,
+    DocumentRefused,
+    check_document,
+    check_evidence,
+)
 from assessment.models import (
     AssessmentScheme,
     AssessmentTask,
@@ -119,6 +125,13 @@ def scheme_create_default(*, by: User | None, programme: Programme) -> Assessmen
 ALLOWED_FILE_TYPES = ("pdf", "docx")
 
 
+def _open_windows(task: AssessmentTask) -> bool:
+    """Some cohort's window for the task has opened and not yet closed (a chosen window closes at each
+    participant's own deadline, so it counts as open once it has opened)."""
+    today = timezone.localdate()
+    return task.windows.filter(opens_on__lte=today).exclude(closes_on__lt=today).exists()
+
+
 @transaction.atomic
 def task_update(
     *,
@@ -137,7 +150,8 @@ def task_update(
     eligibility_required: bool,
 ) -> AssessmentTask:
     """Change a task's rules. Word limits and file rules apply to uploads from now on (what was uploaded
-    stands); the window kind cannot change once a cohort has a window for the task."""
+    stands); a new window length to windows opened or moved from now on; the window kind cannot change once a
+    cohort has a window for the task, nor the deadline time while a window is open."""
     task = AssessmentTask.objects.select_for_update().select_related("scheme__programme").get(pk=task.pk)
     _require_manage(by, task.scheme.programme.provider_id)
     types = sorted(set(file_types))
@@ -157,6 +171,12 @@ def task_update(
         raise DomainError(
             "Cohorts already have windows for this task, so the kind of window cannot change.",
             field="window_kind",
+        )
+    if deadline_time != task.deadline_time and _open_windows(task):
+        raise DomainError(
+            "A cohort's window for this task is open now, so its deadline time cannot change: participants are "
+            "working to it. Change it once the window has closed, or give extensions.",
+            field="deadline_time",
         )
     task.title = title.strip()
     task.description = description.strip()
@@ -223,18 +243,30 @@ def live_override(enrolment: Enrolment) -> SubmissionOverride | None:
     return SubmissionOverride.objects.filter(enrolment=enrolment, revoked_at__isnull=True).first()
 
 
-def eligibility_problem(enrolment: Enrolment, task: AssessmentTask) -> str:
-    """Why this participant may not submit yet because of engagement ("" when they may)."""
-    if not task.eligibility_required:
-        return ""
-    engagement = Engagement.objects.filter(enrolment=enrolment).first()
-    if engagement is not None and engagement.eligible:
-        return ""
-    if live_override(enrolment) is not None:
-        return ""
+NOT_ELIGIBLE = (
+    "You cannot submit yet because you have not met the programme's engagement requirement. Your home page "
+    "shows what is missing; if something stopped you, ask your provider to record an exception."
+)
+
+
+def cannot_submit_because(enrolment: Enrolment, task: AssessmentTask, *, eligible: bool) -> str:
+    """Why this place may not submit this task at all, whatever the window ("" when it may). `eligible`: the
+    place meets the engagement rule or has a live override."""
+    if enrolment.status not in SUBMITTING_STATUSES:
+        return (
+            f"Your place is {enrolment.get_status_display().lower()}, so you cannot submit. "
+            "Contact your provider if this is wrong."
+        )
+    if task.eligibility_required and not eligible:
+        return NOT_ELIGIBLE
+    return ""
+
+
+def is_eligible(enrolment: Enrolment) -> bool:
+    """Meets the engagement rule (as last computed) or has an override an admin recorded."""
     return (
-        "You cannot submit yet because you have not met the programme's engagement requirement. "
-        "Check what is missing on your home page, or ask your provider to record an exception."
+        Engagement.objects.filter(enrolment=enrolment, eligible=True).exists()
+        or live_override(enrolment) is not None
     )
 
 
@@ -266,11 +298,6 @@ def deadline_of(enrolment: Enrolment, task: AssessmentTask) -> deadlines.TaskDea
 
 def _check_may_upload(enrolment: Enrolment, task: AssessmentTask, *, started_at: datetime.datetime) -> None:
     """Refuse an upload unless the window is open for this participant when the upload began."""
-    if enrolment.status not in SUBMITTING_STATUSES:
-        raise DomainError(
-            f"Your place is {enrolment.get_status_display().lower()}, so you cannot submit. "
-            "Contact your provider if this is wrong."
-        )
     if task.scheme.programme_id != enrolment.cohort.programme_id:
         raise DomainError("That task is not part of your programme's assessment.")
     window = window_for(enrolment, task)
@@ -288,7 +315,7 @@ def _check_may_upload(enrolment: Enrolment, task: AssessmentTask, *, started_at:
             f"The deadline was {deadline.text()}, so uploads are closed. "
             "If something stopped you submitting, ask your provider for an extension."
         )
-    problem = eligibility_problem(enrolment, task)
+    problem = cannot_submit_because(enrolment, task, eligible=is_eligible(enrolment))
     if problem:
         raise DomainError(problem)
 
@@ -315,13 +342,20 @@ def _receipt_reference() -> str:
             return reference
 
 
-def _check_file(file: BinaryIO, *, task: AssessmentTask, label: str, word_limit: int) -> CheckedDocument:
-    checked = check_document(file, allowed=task.file_types, max_bytes=task.max_bytes, label=label)
+def _check_file(
+    file: BinaryIO, *, task: AssessmentTask, label: str, word_limit: int, field: str
+) -> CheckedDocument:
+    """Check one uploaded file; a refusal names the form field it belongs to."""
+    try:
+        checked = check_document(file, allowed=task.file_types, max_bytes=task.max_bytes, label=label)
+    except DocumentRefused as refused:
+        raise DocumentRefused(refused.message, field=field) from None
     if checked.words > word_limit:
         over = checked.words - word_limit
         raise DocumentRefused(
             f"Your {label} has {checked.words:,} words; the limit is {word_limit:,}. "
             f"Cut at least {over:,} {'word' if over == 1 else 'words'} and upload it again.",
+            field=field,
         )
     return checked
 
@@ -329,7 +363,7 @@ def _check_file(file: BinaryIO, *, task: AssessmentTask, label: str, word_limit:
 def _store(file: BinaryIO, checked: CheckedDocument, folder: str) -> str:
     """Save under a generated name (never the client's) and return the stored name."""
     file.seek(0)
-    return default_storage.save(f"{folder}/{uuid.uuid4().hex}{EXTENSIONS[checked.kind]}", file)
+    return default_storage.save(f"{folder}/{uuid.uuid4().hex}{EVIDENCE_EXTENSIONS[checked.kind]}", file)
 
 
 def _display_name(name: str | None, fallback: str) -> str:
@@ -357,12 +391,16 @@ def version_upload(
     started_at = started_at or timezone.now()
     _check_may_upload(enrolment, task, started_at=started_at)
     if appendices is not None and not task.takes_appendices:
-        raise DomainError("This task does not take appendices: put everything in your main document.")
-    checked_main = _check_file(main, task=task, label="main document", word_limit=task.main_word_limit)
+        raise DomainError(
+            "This task does not take appendices: put everything in your main document.", field="appendices"
+        )
+    checked_main = _check_file(
+        main, task=task, label="main document", word_limit=task.main_word_limit, field="main"
+    )
     checked_appendices = None
     if appendices is not None:
         checked_appendices = _check_file(
-            appendices, task=task, label="appendices", word_limit=task.appendix_word_limit
+            appendices, task=task, label="appendices", word_limit=task.appendix_word_limit, field="appendices"
         )
     stored: list[str] = []
     try:
@@ -475,8 +513,8 @@ def submission_submit(
     if enrolment.participant.user_id != by.pk:
         raise PermissionDenied("Only the participant can submit their own assessment.")
     now = now or timezone.now()
-    existing = Receipt.objects.filter(version=version).first()
-    if existing is not None and submission.submitted_version_id == version.pk:
+    existing = Receipt.objects.filter(version=version).order_by("-issued_at", "-pk").first()
+    if existing is not None and submission.is_submitted and submission.submitted_version_id == version.pk:
         return existing
     if not declaration:
         raise DomainError(
@@ -495,15 +533,15 @@ def submission_submit(
     deadline = deadlines.task_deadline(window=window, enrolment=enrolment, extension=extension)
     if not deadline.on_time(version.upload_started_at):
         raise DomainError(f"The deadline was {deadline.text()}, so this upload cannot be submitted.")
-    if now >= deadline.ends_at + deadlines.GRACE:
+    if not deadline.may_submit(
+        upload_started_at=version.upload_started_at, uploaded_at=version.uploaded_at, now=now
+    ):
         raise DomainError(
             f"The deadline was {deadline.text()}. An upload made in time must be submitted within "
-            f"{int(deadlines.GRACE.total_seconds() // 60)} minutes of it, so this one can no longer be submitted. "
-            "Ask your provider for an extension."
+            f"{int(deadlines.GRACE.total_seconds() // 60)} minutes of the deadline (or of the upload finishing), "
+            "so this one can no longer be submitted. Ask your provider for an extension."
         )
-    if enrolment.status not in SUBMITTING_STATUSES:
-        raise DomainError(f"Your place is {enrolment.get_status_display().lower()}, so you cannot submit.")
-    problem = eligibility_problem(enrolment, task)
+    problem = cannot_submit_because(enrolment, task, eligible=is_eligible(enrolment))
     if problem:
         raise DomainError(problem)
     late = deadline.extended and not version.upload_started_at < deadline.original_ends_at
@@ -651,6 +689,12 @@ def _require_manage(by: User, provider_id: int) -> None:
         raise PermissionDenied("Only a provider admin of this provider can do this.")
 
 
+def _not_own(by: User, enrolment: Enrolment) -> None:
+    """An admin who is also a participant never decides about their own place."""
+    if enrolment.participant.user_id == by.pk:
+        raise PermissionDenied("Another admin of your provider must decide about your own place.")
+
+
 def _reason(text: str, field: str = "reason") -> str:
     text = text.strip()
     if not text:
@@ -671,8 +715,8 @@ def extension_request(
     evidence: BinaryIO | None = None,
     evidence_name: str | None = None,
 ) -> Extension:
-    """A participant asks for more time on a task, with their reason and (optionally) evidence (a PDF or
-    Word document, checked by content like a submission). One open request per task at a time."""
+    """A participant asks for more time on a task, with their reason and (optionally) evidence (a PDF, a Word
+    document or a photo, checked by content; a scan is fine). One open request per task at a time."""
     if enrolment.participant.user_id != by.pk:
         raise PermissionDenied("Only the participant can ask for an extension of their own deadline.")
     if enrolment.status not in SUBMITTING_STATUSES:
@@ -695,7 +739,10 @@ def extension_request(
     stored = ""
     digest = ""
     if evidence is not None:
-        checked = check_document(evidence, max_bytes=EVIDENCE_MAX_BYTES, label="evidence")
+        try:
+            checked = check_evidence(evidence, max_bytes=EVIDENCE_MAX_BYTES)
+        except DocumentRefused as refused:
+            raise DocumentRefused(refused.message, field="evidence") from None
         stored = _store(evidence, checked, "evidence")
         digest = checked.sha256
     try:
@@ -724,8 +771,13 @@ def extension_decide(
     *, by: User, extension: Extension, grant: bool, new_deadline: datetime.date | None = None, note: str = ""
 ) -> Extension:
     """A provider admin grants (with the new last day) or refuses a request; the decision is recorded."""
-    extension = Extension.objects.select_for_update().select_related("enrolment", "task").get(pk=extension.pk)
+    extension = (
+        Extension.objects.select_for_update()
+        .select_related("enrolment__participant", "task")
+        .get(pk=extension.pk)
+    )
     _require_manage(by, extension.enrolment.provider_id)
+    _not_own(by, extension.enrolment)
     if extension.status != Extension.Status.REQUESTED:
         raise DomainError(f"This request has already been {extension.get_status_display().lower()}.")
     if grant:
@@ -759,7 +811,10 @@ def extension_withdraw(*, by: User, extension: Extension) -> Extension:
     if extension.status != Extension.Status.REQUESTED:
         raise DomainError(f"This request has already been {extension.get_status_display().lower()}.")
     extension.status = Extension.Status.WITHDRAWN
-    extension.save(update_fields=["status"])
+    extension.decided_by = by
+    extension.decided_at = timezone.now()
+    extension.decision_note = "Withdrawn by the participant."
+    extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     return extension
 
 
@@ -770,6 +825,7 @@ def extension_withdraw(*, by: User, extension: Extension) -> Extension:
 def override_record(*, by: User, enrolment: Enrolment, reason: str) -> SubmissionOverride:
     """A provider admin lets a participant who does not meet the engagement rule submit, with the reason."""
     _require_manage(by, enrolment.provider_id)
+    _not_own(by, enrolment)
     reason = _reason(reason)
     Enrolment.objects.select_for_update(of=("self",)).filter(pk=enrolment.pk).first()
     if live_override(enrolment) is not None:

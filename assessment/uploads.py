@@ -6,14 +6,43 @@ view must be csrf_exempt, with csrf_protect on the inner function: see Django's 
 on the fly").
 """
 
+import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest, QueryDict
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 # Form fields and multipart overhead allowed on top of the files themselves.
 OVERHEAD_BYTES = 64 * 1024
+# How far back a proxy's request-start header is believed.
+REQUEST_START_HORIZON = datetime.timedelta(hours=1)
+
+
+def request_started_at(request: HttpRequest) -> datetime.datetime:
+    """When the request began to arrive: the trusted proxy's header (settings.NPQEL_REQUEST_START_HEADER,
+    "t=<seconds since 1970>") when set and believable, else now (call it before reading the body)."""
+    now = timezone.now()
+    header = settings.NPQEL_REQUEST_START_HEADER
+    if not header:
+        return now
+    raw = request.headers.get(header, "").strip().removeprefix("t=")
+    try:
+        started = datetime.datetime.fromtimestamp(float(raw), tz=datetime.UTC)
+    except (ValueError, OverflowError, OSError):
+        return now
+    return started if now - REQUEST_START_HORIZON <= started <= now else now
+
+
+def announced_too_large(request: HttpRequest, handler: "SizeCappedUploadHandler") -> bool:
+    """The request says its body is far over the limit: answer before reading (or CSRF-checking) any of it."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > handler.max_body
 
 
 class SizeCappedUploadHandler(FileUploadHandler):
@@ -63,11 +92,19 @@ def megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def refusal_too_large(handler: SizeCappedUploadHandler) -> str:
+    limit = f"{handler.max_bytes // (1024 * 1024)} MB"
+    return (
+        f"What you chose is larger than the {limit} allowed for each file, so we did not take it. Make the file "
+        "smaller (for example, compress its pictures or save it as PDF) and upload it again."
+    )
+
+
 def refusal(handler: SizeCappedUploadHandler, labels: dict[str, str]) -> str:
     """The message for a capped upload ("" when nothing was too large)."""
     limit = f"{handler.max_bytes // (1024 * 1024)} MB"
     if handler.body_too_large:
-        return f"The upload is larger than the {limit} allowed for each file. Make the file smaller and try again."
+        return refusal_too_large(handler)
     for field_name, size in handler.refused.items():
         label = labels.get(field_name, "file")
         return (

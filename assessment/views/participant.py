@@ -2,20 +2,26 @@
 upload (drag and drop, with a plain file input underneath), the word count the server made, the declaration
 and submit, the receipt, and asking for more time. Works without JavaScript."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from assessment import deadlines, selectors, services
+from assessment import selectors, services
 from assessment.documents import EXTENSIONS, KIND_LABELS
 from assessment.forms import ExtensionForm, SubmitForm, UploadForm
 from assessment.models import AssessmentTask, SubmissionFile
-from assessment.uploads import cap_uploads, refusal
+from assessment.uploads import (
+    announced_too_large,
+    cap_uploads,
+    refusal,
+    refusal_too_large,
+    request_started_at,
+)
 from npqel.errors import DomainError
 from npqel.forms import add_domain_error
 from participants.models import Enrolment
@@ -67,10 +73,16 @@ def _task_page(
             or UploadForm(takes_appendices=task.takes_appendices, accept=_accept(task)),
             "submit_form": submit_form or SubmitForm(),
             "file_types": " or ".join(KIND_LABELS[kind] for kind in task.file_types),
-            "grace_minutes": int(deadlines.GRACE.total_seconds() // 60),
         },
         status=status,
     )
+
+
+def _only_error(form: forms.Form, field: str, message: str) -> None:
+    """Show just this message, next to `field`, on a bound form (whatever else it would have said)."""
+    form.is_valid()
+    form.errors.clear()
+    form.add_error(field, message)
 
 
 @login_required
@@ -89,10 +101,15 @@ def task_upload(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """Upload a new version. The moment the request began is taken before its body is read (the deadline rule
     reads it), and the size cap is put in place before the files stream in; the CSRF check follows below,
     once the cap is in place (Django reads the body to check it)."""
-    started_at = timezone.now()
+    started_at = request_started_at(request)
     enrolment = selectors.own_place(user=request.user, pk=pk)
     task = selectors.task_of(enrolment=enrolment, number=number)
     cap = cap_uploads(request, task.max_bytes)
+    if announced_too_large(request, cap):
+        # Answered before any of the body is read (so before the CSRF check, which reads it): nothing is kept.
+        form = UploadForm({}, {}, takes_appendices=task.takes_appendices, accept=_accept(task))
+        _only_error(form, "main", refusal_too_large(cap))
+        return _task_page(request, enrolment, task, upload_form=form, status=413)
     return _task_upload(request, enrolment, task, cap, started_at)
 
 
@@ -103,9 +120,7 @@ def _task_upload(request, enrolment, task, cap, started_at):  # type: ignore[no-
     )
     too_large = refusal(cap, {"main": "main document", "appendices": "appendices"})
     if too_large:
-        form.is_valid()
-        form.errors.clear()
-        form.add_error("main" if "appendices" not in cap.refused else "appendices", too_large)
+        _only_error(form, "appendices" if "appendices" in cap.refused else "main", too_large)
         return _task_page(request, enrolment, task, upload_form=form, status=400)
     if not form.is_valid():
         return _task_page(request, enrolment, task, upload_form=form, status=400)
@@ -123,8 +138,7 @@ def _task_upload(request, enrolment, task, cap, started_at):  # type: ignore[no-
             started_at=started_at,
         )
     except DomainError as error:
-        field = "appendices" if "appendices" in error.message and "appendices" in form.fields else "main"
-        add_domain_error(form, DomainError(error.message, field=error.field or field))
+        add_domain_error(form, error)
         return _task_page(request, enrolment, task, upload_form=form, status=400)
     words = ", ".join(
         f"{f.get_role_display().lower()} {f.words:,} words" for f in version.files.order_by("role")
@@ -151,45 +165,62 @@ def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         if error.field == "declaration":
             form = SubmitForm(request.POST)
-            form.is_valid()
-            form.errors.clear()
-            add_domain_error(form, error)
+            _only_error(form, "declaration", error.message)
             return _task_page(request, enrolment, task, submit_form=form, status=400)
         messages.error(request, error.message)
         return redirect("my_task", pk=enrolment.pk, number=task.number)
-    messages.success(request, f"Submitted. Your receipt number is {receipt.reference}; we have emailed it to you.")
+    messages.success(
+        request, f"Submitted. Your receipt number is {receipt.reference}; we have emailed it to you."
+    )
     return redirect("receipt_detail", reference=receipt.reference)
 
 
 @login_required
-@require_POST
 def submission_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    """Take back a submission before the deadline, then back to the task."""
+    """Ask to confirm, then take back a submission before the deadline, then back to the task."""
     submission = selectors.own_submission(user=request.user, pk=pk)
+    if request.method != "POST":
+        enrolment = selectors.own_place(user=request.user, pk=submission.enrolment_id)
+        position = next(
+            p for p in selectors.task_positions(enrolment=enrolment) if p.task.pk == submission.task_id
+        )
+        return render(
+            request,
+            "assessment/withdraw_confirm.html",
+            {"enrolment": enrolment, "position": position, "task": submission.task, "submission": submission},
+        )
     try:
         services.submission_withdraw(by=request.user, submission=submission)
     except DomainError as error:
         messages.error(request, error.message)
     else:
+        deadline = services.deadline_of(submission.enrolment, submission.task)
         messages.success(
-            request, "Your submission is withdrawn. Upload and submit again before the deadline to be assessed."
+            request,
+            "Your submission is withdrawn: nothing is submitted for this task now. Upload and submit again by "
+            f"{deadline.text() if deadline else 'the deadline'} to be assessed.",
         )
     return redirect("my_task", pk=submission.enrolment_id, number=submission.task.number)
 
 
 @login_required
 def receipt_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    """A receipt: reference, server time, deadline, and each file's name, words and SHA-256."""
+    """A receipt: reference, server time, deadline, and each file's name, words and SHA-256; and, when it no
+    longer stands, what replaced it."""
     receipt = selectors.receipt_get(user=request.user, reference=reference)
-    enrolment = receipt.submission.enrolment
+    submission = receipt.submission
+    latest = selectors.latest_receipt(submission=submission)
     return render(
         request,
         "assessment/receipt.html",
         {
             "receipt": receipt,
             "content": receipt.content,
-            "own": enrolment.participant.user_id == request.user.pk,
-            "enrolment": enrolment,
+            "own": submission.enrolment.participant.user_id == request.user.pk,
+            "enrolment": submission.enrolment,
+            "stands": submission.is_submitted and latest is not None and latest.pk == receipt.pk,
+            "latest": latest if latest is not None and latest.pk != receipt.pk else None,
+            "withdrawn": submission.status == submission.Status.WITHDRAWN,
         },
     )
 
@@ -209,13 +240,40 @@ def file_download(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@csrf_exempt
 @login_required
 def extension_ask(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    """Ask for more time on a task, with the reason and optional evidence."""
+    """Ask for more time on a task, with the reason and optional evidence (its size capped as it streams in,
+    like a submission's; the CSRF check follows once the cap is in place)."""
     enrolment = selectors.own_place(user=request.user, pk=pk)
     task = selectors.task_of(enrolment=enrolment, number=number)
+    cap = cap_uploads(request, services.EVIDENCE_MAX_BYTES, files_expected=1)
+    if request.method == "POST" and announced_too_large(request, cap):
+        form = ExtensionForm({}, {})
+        _only_error(form, "evidence", refusal_too_large(cap))
+        return _extension_page(request, enrolment, task, form, status=413)
+    return _extension_ask(request, enrolment, task, cap)
+
+
+def _extension_page(
+    request: HttpRequest, enrolment: Enrolment, task: AssessmentTask, form: ExtensionForm, status: int = 200
+) -> HttpResponse:
     position = next(p for p in selectors.task_positions(enrolment=enrolment) if p.task.pk == task.pk)
+    return render(
+        request,
+        "assessment/extension_ask.html",
+        {"enrolment": enrolment, "task": task, "position": position, "form": form},
+        status=status,
+    )
+
+
+@csrf_protect
+def _extension_ask(request, enrolment, task, cap):  # type: ignore[no-untyped-def]
     form = ExtensionForm(request.POST or None, request.FILES or None)
+    too_large = refusal(cap, {"evidence": "evidence"})
+    if too_large:
+        _only_error(form, "evidence", too_large)
+        return _extension_page(request, enrolment, task, form, status=400)
     if request.method == "POST" and form.is_valid():
         evidence = form.cleaned_data.get("evidence")
         try:
@@ -229,15 +287,13 @@ def extension_ask(request: HttpRequest, pk: int, number: int) -> HttpResponse:
                 evidence_name=evidence.name if evidence else None,
             )
         except DomainError as error:
-            add_domain_error(form, DomainError(error.message, field=error.field or "evidence"))
+            add_domain_error(form, error)
         else:
-            messages.success(request, "Your request is sent. Your provider will decide and you will see it here.")
+            messages.success(
+                request, "Your request is sent. Your provider will decide and you will see it here."
+            )
             return redirect("my_task", pk=enrolment.pk, number=task.number)
-    return render(
-        request,
-        "assessment/extension_ask.html",
-        {"enrolment": enrolment, "task": task, "position": position, "form": form},
-    )
+    return _extension_page(request, enrolment, task, form, status=400 if form.errors else 200)
 
 
 @login_required

@@ -90,7 +90,10 @@ def rules_of(task: AssessmentTask) -> list[tuple[str, str]]:
         ),
         (
             "Attempts",
-            "1 attempt" if task.attempts_allowed == 1 else f"Up to {task.attempts_allowed} attempts",
+            "1 attempt"
+            if task.attempts_allowed == 1
+            else f"Up to {task.attempts_allowed} attempts (a resubmission after a fail opens once marking"
+            " and results are in place)",
         ),
         (
             "Who may submit",
@@ -151,7 +154,9 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_error(form, error)
         else:
             messages.success(
-                request, f"The rules of {task.title} are saved. They apply to uploads from now on."
+                request,
+                f"The rules of {task.title} are saved. Word limits and files apply to uploads from now on; "
+                "a new window length applies to windows you open or move from now on.",
             )
             return redirect("programme_assessment", pk=programme.pk)
     return render(
@@ -291,7 +296,10 @@ def build_scripts_zip(submissions: list[Submission], *, with_names: bool) -> tem
                     stored.get_role_display(),
                     stored.sha256,
                     stored.words,
-                    submission.submitted_at,
+                    # To the second, UK time: the manifest is proof of when each script came in.
+                    f"{timezone.localtime(submission.submitted_at):%Y-%m-%d %H:%M:%S}"
+                    if submission.submitted_at
+                    else "",
                     "Under an extension" if late else "On time",
                     check,
                 ]

@@ -144,6 +144,9 @@ MFA_TOTP_ISSUER = "NPQEL Programme Manager"
 # Provider admins, assessors, moderators and platform staff must use a second factor.
 NPQEL_MFA_REQUIRED_FOR_STAFF = env_bool("NPQEL_MFA_REQUIRED_FOR_STAFF", True)
 NPQEL_INVITATION_DAYS = env_int("NPQEL_INVITATION_DAYS", 14)
+# A header a buffering proxy sets to when a request began ("t=<seconds since 1970>"), for the deadline rule of
+# uploads (docs/deploy.md, "Uploads on deadline night"); blank: the moment the app starts reading the request.
+NPQEL_REQUEST_START_HEADER = env_str("NPQEL_REQUEST_START_HEADER", "")
 
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -117,7 +117,7 @@ def test_the_zip_holds_each_submitted_script_by_candidate_number_with_a_manifest
         "Main document",
         submitted_file(amara).sha256,
         "1200",
-        "2026-03-25 20:00",
+        "2026-03-25 20:00:00",
         "On time",
         "Matches the receipt",
     ]
