@@ -257,7 +257,7 @@ def task_positions_many(
 # Scoped look-ups --------------------------------------------------------------------------------------
 
 
-def _submission_scope(user: object, *, via: str) -> Q:
+def submission_scope(user: object, *, via: str) -> Q:
     """Rows of the user's own places, or of places at providers where they may see submissions."""
     scope = provider_q(user, Action.VIEW_SUBMISSIONS, via=f"{via}provider")
     if access_for(user).enrolled_provider_ids:
@@ -268,7 +268,7 @@ def _submission_scope(user: object, *, via: str) -> Q:
 def submission_list(*, user: object) -> QuerySet[Submission]:
     """Submissions the user may see: their own, or every one at providers where they may see submissions."""
     return (
-        Submission.objects.filter(_submission_scope(user, via="enrolment__"))
+        Submission.objects.filter(submission_scope(user, via="enrolment__"))
         .select_related(
             "task", "enrolment__participant__user", "enrolment__cohort__programme", "submitted_version"
         )
@@ -306,7 +306,7 @@ def submission_file_get(*, user: object, pk: int) -> SubmissionFile:
     """A stored file of the user's own submission, or of any at a provider where they may see submissions."""
     return get_object_or_404(
         SubmissionFile.objects.filter(
-            _submission_scope(user, via="version__submission__enrolment__")
+            submission_scope(user, via="version__submission__enrolment__")
         ).select_related("version__submission__task", "version__submission__enrolment__participant__user"),
         pk=pk,
     )
@@ -320,7 +320,7 @@ def latest_receipt(*, submission: Submission) -> Receipt | None:
 def receipt_get(*, user: object, reference: str) -> Receipt:
     """A receipt of the user's own submission, or of any at a provider where they may see submissions."""
     return get_object_or_404(
-        Receipt.objects.filter(_submission_scope(user, via="submission__enrolment__")).select_related(
+        Receipt.objects.filter(submission_scope(user, via="submission__enrolment__")).select_related(
             "submission__task",
             "submission__enrolment__participant__user",
             "submission__enrolment__cohort__programme",

@@ -2,6 +2,13 @@ from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import InvitationViewSet, MeView
+from assessment.api import (
+    AssessmentWindowViewSet,
+    ExtensionViewSet,
+    ReceiptViewSet,
+    SubmissionVersionViewSet,
+    SubmissionViewSet,
+)
 from npqel.api import not_found
 from participants.api import EnrolmentViewSet, ParticipantViewSet, SchoolViewSet
 from participants.api_engagement import URLS as ENGAGEMENT_URLS
@@ -28,6 +35,11 @@ router.register("participants", ParticipantViewSet, basename="participant")
 router.register("schools", SchoolViewSet, basename="school")
 router.register("imports", ImportViewSet, basename="import")
 router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("assessment-windows", AssessmentWindowViewSet, basename="assessment-window")
+router.register("submissions", SubmissionViewSet, basename="submission")
+router.register("submission-versions", SubmissionVersionViewSet, basename="submission-version")
+router.register("receipts", ReceiptViewSet, basename="receipt")
+router.register("extensions", ExtensionViewSet, basename="extension")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

@@ -17,6 +17,7 @@ import hashlib
 import io
 import random
 import zipfile
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from django.core.files.base import ContentFile
@@ -48,7 +49,7 @@ WORDS = (
     "partnership evidence implementation evaluation board stakeholders capacity sustainable growth outcomes "
     "disadvantaged teaching assessment culture priorities budget options benefits costs plan review impact"
 ).split()
-POOL = 6
+POOL = 4
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -94,24 +95,22 @@ def _essay(rng: random.Random, title: str, words: int) -> bytes:
 
 
 class _Pool:
-    """A few stored documents per task and role, checked once and shared between demo submissions."""
+    """A few stored documents per word limit, checked once per demo load and shared between submissions."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.stored: dict[tuple[int, str], list[tuple[str, object]]] = {}
 
     def pick(self, task: AssessmentTask, role: str) -> tuple[str, object]:
-        key = (task.pk, role)
+        limit = task.main_word_limit if role == SubmissionFile.Role.MAIN else task.appendix_word_limit
+        key = (limit, role)
         if key not in self.stored:
-            limit = task.main_word_limit if role == SubmissionFile.Role.MAIN else task.appendix_word_limit
             documents = []
             for n in range(POOL):
                 content = _essay(
-                    self.rng, f"{task.title} ({role})", self.rng.randint(limit * 3 // 4, limit - 20)
+                    self.rng, f"Final assessment ({role})", self.rng.randint(limit * 3 // 4, limit - 20)
                 )
-                checked = check_document(
-                    io.BytesIO(content), allowed=task.file_types, max_bytes=task.max_bytes
-                )
+                checked = check_document(io.BytesIO(content), max_bytes=task.max_bytes)
                 name = default_storage.save(
                     f"submissions/demo-{hashlib.sha256(content).hexdigest()[:16]}-{n}.docx",
                     ContentFile(content),
@@ -121,11 +120,23 @@ class _Pool:
         return self.rng.choice(self.stored[key])
 
 
+@dataclass
+class _Made:
+    """One demo submission, written with the others in a few bulk inserts."""
+
+    place: Enrolment
+    task: AssessmentTask
+    when: datetime.datetime
+    submitted_at: datetime.datetime | None
+    files: list[tuple[str, str, object]]  # role, stored name, checked document
+
+
 def demo_assessment_load(*, today: datetime.date) -> int:
     """Schemes, windows and submissions for every demo cohort without windows; returns submissions made."""
-    made = 0
     for programme in Programme.objects.filter(provider__slug__in=DEMO_SLUGS).select_related("provider"):
         services.scheme_create_default(by=None, programme=programme)
+    pool = _Pool(random.Random("npqel-demo-assessment"))  # noqa: S311 - demo data, not secrets
+    made: list[_Made] = []
     for cohort in (
         Cohort.objects.filter(programme__provider__slug__in=DEMO_SLUGS)
         .select_related("programme__provider", "programme__assessment_scheme")
@@ -134,9 +145,10 @@ def demo_assessment_load(*, today: datetime.date) -> int:
         if cohort.assessment_windows.exists():
             continue
         rng = random.Random(f"npqel-demo-assessment-{cohort.programme.provider.slug}-{cohort.code}")  # noqa: S311
-        made += _fill(cohort, today, rng)
+        made += _fill(cohort, today, rng, pool)
+    _write(made, random.Random("npqel-demo-assessment-numbers"))  # noqa: S311
     _demo_overrides()
-    return made
+    return sum(1 for m in made if m.submitted_at)
 
 
 DEMO_SLUGS = ("olp", "alliance", "one-cumbria", "llse", "ascl")
@@ -154,16 +166,17 @@ def _opens_on(cohort: Cohort, task: AssessmentTask, today: datetime.date) -> dat
     return cohort.start_date + datetime.timedelta(days=365)
 
 
-def _fill(cohort: Cohort, today: datetime.date, rng: random.Random) -> int:
+def _fill(cohort: Cohort, today: datetime.date, rng: random.Random, pool: _Pool) -> list[_Made]:
+    """The cohort's windows (written now) and its submissions (returned, to be written in bulk)."""
     tasks = list(cohort.programme.assessment_scheme.tasks.order_by("number"))
-    pool = _Pool(rng)
-    made = 0
+    made: list[_Made] = []
     places = list(
         cohort.enrolments.filter(participant__user__email__endswith="demo-participants.example")
         .prefetch_related("changes", "cohort__programme__extensions")
         .select_related("cohort__programme", "participant__user")
         .order_by("pk")
     )
+    now = timezone.now()
     for task in tasks:
         opens_on = _opens_on(cohort, task, today)
         closes_on = (
@@ -188,19 +201,15 @@ def _fill(cohort: Cohort, today: datetime.date, rng: random.Random) -> int:
             if place.status in (Status.COMPLETED, Status.FAILED) or (
                 place.status == Status.ACTIVE and ended and rng.random() < 0.8
             ):
-                when = _between(
-                    rng, opened, min(local_datetime(last_day, datetime.time(21, 0)), timezone.now())
-                )
-                _submission(place, task, pool, rng, when, submit=True)
-                made += 1
+                when = _between(rng, opened, min(local_datetime(last_day, datetime.time(21, 0)), now))
+                made.append(_one(place, task, pool, rng, when, submit=True))
             elif place.status == Status.ACTIVE and not ended:
                 roll = rng.random()
-                now = timezone.now() - datetime.timedelta(hours=rng.randint(1, 48))
+                when = max(now - datetime.timedelta(hours=rng.randint(1, 48)), opened)
                 if roll < 0.35:
-                    _submission(place, task, pool, rng, max(now, opened), submit=True)
-                    made += 1
+                    made.append(_one(place, task, pool, rng, when, submit=True))
                 elif roll < 0.5:
-                    _submission(place, task, pool, rng, max(now, opened), submit=False)
+                    made.append(_one(place, task, pool, rng, when, submit=False))
                 elif roll < 0.56:
                     _extension(place, task, window, last_day, rng, granted=roll < 0.53)
     return made
@@ -211,7 +220,7 @@ def _between(rng: random.Random, start: datetime.datetime, end: datetime.datetim
     return start + datetime.timedelta(seconds=rng.randint(0, span))
 
 
-def _submission(
+def _one(
     place: Enrolment,
     task: AssessmentTask,
     pool: _Pool,
@@ -219,94 +228,157 @@ def _submission(
     when: datetime.datetime,
     *,
     submit: bool,
-) -> None:
-    user = place.participant.user
-    submission = Submission.objects.create(
-        enrolment=place,
-        task=task,
-        candidate_number=services._candidate_number(),
-        created_at=when,
-        updated_at=when,
-    )
-    SubmissionChange.objects.create(
-        submission=submission,
-        to_status=Submission.Status.DRAFT,
-        changed_by=user,
-        changed_at=when,
-        note="First upload",
-    )
-    version = SubmissionVersion.objects.create(
-        submission=submission, number=1, uploaded_by=user, upload_started_at=when, uploaded_at=when
-    )
+) -> _Made:
     roles = [SubmissionFile.Role.MAIN]
     if task.takes_appendices and rng.random() < 0.7:
         roles.append(SubmissionFile.Role.APPENDICES)
-    files = []
-    for role in roles:
-        name, checked = pool.pick(task, role)
-        files.append(
-            SubmissionFile.objects.create(
-                version=version,
-                role=role,
-                file=name,
-                original_name=f"{task.title.split(':')[0]} {role}.docx",
-                kind=checked.kind,
-                size=checked.size,
-                sha256=checked.sha256,
-                words=checked.words,
-                pages=checked.pages,
+    return _Made(
+        place=place,
+        task=task,
+        when=when,
+        submitted_at=when + datetime.timedelta(minutes=rng.randint(1, 20)) if submit else None,
+        files=[(role, *pool.pick(task, role)) for role in roles],
+    )
+
+
+def _unique(rng: random.Random, make, taken: set[str], count: int) -> list[str]:
+    """`count` new codes from `make(rng)`, none already in `taken`."""
+    codes: list[str] = []
+    while len(codes) < count:
+        code = make(rng)
+        if code not in taken:
+            taken.add(code)
+            codes.append(code)
+    return codes
+
+
+def _write(made: list[_Made], rng: random.Random) -> None:
+    """Every demo submission, its version, files, receipt and history, in a handful of bulk inserts."""
+    if not made:
+        return
+    candidates = _unique(
+        rng,
+        lambda r: f"C{r.randrange(10**7):07d}",
+        set(Submission.objects.values_list("candidate_number", flat=True)),
+        len(made),
+    )
+    alphabet = services.REFERENCE_ALPHABET
+    references = _unique(
+        rng,
+        lambda r: (
+            "NPQ-"
+            + "".join(r.choice(alphabet) for _ in range(4))
+            + "-"
+            + "".join(r.choice(alphabet) for _ in range(4))
+        ),
+        set(Receipt.objects.values_list("reference", flat=True)),
+        len(made),
+    )
+    submissions = Submission.objects.bulk_create(
+        Submission(
+            enrolment=m.place, task=m.task, candidate_number=number, created_at=m.when, updated_at=m.when
+        )
+        for m, number in zip(made, candidates, strict=True)
+    )
+    versions = SubmissionVersion.objects.bulk_create(
+        SubmissionVersion(
+            submission=submission,
+            number=1,
+            uploaded_by=m.place.participant.user,
+            upload_started_at=m.when,
+            uploaded_at=m.when,
+        )
+        for m, submission in zip(made, submissions, strict=True)
+    )
+    files = SubmissionFile.objects.bulk_create(
+        SubmissionFile(
+            version=version,
+            role=role,
+            file=name,
+            original_name=f"{m.task.title.split(':')[0]} {role}.docx",
+            kind=checked.kind,
+            size=checked.size,
+            sha256=checked.sha256,
+            words=checked.words,
+            pages=checked.pages,
+        )
+        for m, version in zip(made, versions, strict=True)
+        for role, name, checked in m.files
+    )
+    files_of: dict[int, list[SubmissionFile]] = {}
+    for stored in files:
+        files_of.setdefault(stored.version_id, []).append(stored)
+    changes = [
+        SubmissionChange(
+            submission=submission,
+            to_status=Submission.Status.DRAFT,
+            changed_by=m.place.participant.user,
+            changed_at=m.when,
+            note="First upload",
+        )
+        for m, submission in zip(made, submissions, strict=True)
+    ]
+    receipts = []
+    for m, submission, version, reference in zip(made, submissions, versions, references, strict=True):
+        if m.submitted_at is None:
+            continue
+        receipts.append(_receipt(m, submission, version, reference, files_of[version.pk]))
+        changes.append(
+            SubmissionChange(
+                submission=submission,
+                from_status=Submission.Status.DRAFT,
+                to_status=Submission.Status.SUBMITTED,
+                changed_by=m.place.participant.user,
+                changed_at=m.submitted_at,
+                note=f"Receipt {reference}",
             )
         )
-    if not submit:
-        return
-    submitted_at = when + datetime.timedelta(minutes=rng.randint(1, 20))
-    receipt = Receipt.objects.create(
+        submission.status = Submission.Status.SUBMITTED
+        submission.submitted_version = version
+        submission.submitted_at = m.submitted_at
+    Receipt.objects.bulk_create(receipts)
+    SubmissionChange.objects.bulk_create(changes)
+    Submission.objects.bulk_update(
+        [s for s in submissions if s.submitted_at], ["status", "submitted_version", "submitted_at"]
+    )
+
+
+def _receipt(
+    m: _Made, submission: Submission, version: SubmissionVersion, reference: str, files: list[SubmissionFile]
+) -> Receipt:
+    return Receipt(
         submission=submission,
         version=version,
-        reference=services._receipt_reference(),
-        issued_at=submitted_at,
-        emailed_at=submitted_at,
-        content={},
+        reference=reference,
+        issued_at=m.submitted_at,
+        emailed_at=m.submitted_at,
+        content={
+            "reference": reference,
+            "candidate_number": submission.candidate_number,
+            "task": m.task.title,
+            "programme": m.place.cohort.programme.name,
+            "attempt": 1,
+            "version": 1,
+            "upload_started_at": m.when.isoformat(),
+            "uploaded_at": m.when.isoformat(),
+            "submitted_at": m.submitted_at.isoformat() if m.submitted_at else None,
+            "deadline": "",
+            "deadline_text": "",
+            "extended": False,
+            "files": [
+                {
+                    "role": f.role,
+                    "name": f.original_name,
+                    "kind": f.kind,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                    "words": f.words,
+                    "word_limit": m.task.main_word_limit if f.role == "main" else m.task.appendix_word_limit,
+                }
+                for f in files
+            ],
+        },
     )
-    receipt.content = {
-        "reference": receipt.reference,
-        "candidate_number": submission.candidate_number,
-        "task": task.title,
-        "programme": place.cohort.programme.name,
-        "attempt": 1,
-        "version": 1,
-        "upload_started_at": when.isoformat(),
-        "uploaded_at": when.isoformat(),
-        "submitted_at": submitted_at.isoformat(),
-        "deadline": "",
-        "deadline_text": "",
-        "extended": False,
-        "files": [
-            {
-                "role": f.role,
-                "name": f.original_name,
-                "kind": f.kind,
-                "size": f.size,
-                "sha256": f.sha256,
-                "words": f.words,
-                "word_limit": task.main_word_limit if f.role == "main" else task.appendix_word_limit,
-            }
-            for f in files
-        ],
-    }
-    receipt.save(update_fields=["content"])
-    SubmissionChange.objects.create(
-        submission=submission,
-        from_status=Submission.Status.DRAFT,
-        to_status=Submission.Status.SUBMITTED,
-        changed_by=user,
-        changed_at=submitted_at,
-        note=f"Receipt {receipt.reference}",
-    )
-    submission.status = Submission.Status.SUBMITTED
-    submission.submitted_version = version
-    submission.submitted_at = submitted_at
-    submission.save(update_fields=["status", "submitted_version", "submitted_at"])
 
 
 def _extension(

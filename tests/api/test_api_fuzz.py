@@ -14,6 +14,7 @@ Schemathesis is used through its non-lazy pytest integration (the schema is load
 
 import pytest
 import schemathesis
+from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -83,17 +84,27 @@ def _keep_test_transaction():
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """The demo data plus an invitation at two providers, loaded once for the module (each test's own writes
+    roll back with its transaction) and flushed at the end, so later tests start from an empty database."""
+    with django_db_blocker.unblock():
+        demo_load()
+        for slug in ("olp", "llse"):
+            invitation_create(
+                invited_by=User.objects.get(email=f"provider-admin@{slug}.example"),
+                email=f"new-coach@{slug}.example",
+                role="coach",
+                provider=Provider.objects.get(slug=slug),
+            )
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture
-def api_key(db, actor: str) -> str:
-    """A real key for the demo account `actor`, over the demo data plus an invitation at two providers."""
-    demo_load()
-    for slug in ("olp", "llse"):
-        invitation_create(
-            invited_by=User.objects.get(email=f"provider-admin@{slug}.example"),
-            email=f"new-coach@{slug}.example",
-            role="coach",
-            provider=Provider.objects.get(slug=slug),
-        )
+def api_key(demo_world, db, actor: str) -> str:
+    """A real key for the demo account `actor`."""
     _, key = api_token_create(user=User.objects.get(email=ACTORS[actor]), name="Fuzzing")
     return key
 

@@ -15,6 +15,11 @@ from django.urls import reverse
 from accounts import services as account_services
 from npqel.access import Action, Role, access_for
 from tests.isolation.cases import Scoped
+from tests.isolation.cases_api_assessment import (
+    ASSESSMENT_API_LISTS,
+    ASSESSMENT_API_SCOPED,
+    ASSESSMENT_API_UNSCOPED,
+)
 from tests.isolation.cases_api_engagement import ENGAGEMENT_API_LISTS, ENGAGEMENT_API_SCOPED
 from tests.isolation.cases_api_participants import (
     PARTICIPANT_API_LISTS,
@@ -118,6 +123,7 @@ SCOPED: dict[str, Scoped] = {
     **API_SCOPED,
     **PARTICIPANT_API_SCOPED,
     **ENGAGEMENT_API_SCOPED,
+    **ASSESSMENT_API_SCOPED,
     **DESIGN_SCOPED,
     **CALENDAR_SCOPED,
     **IMPORT_SCOPED,
@@ -143,6 +149,7 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **API_LISTS,
     **PARTICIPANT_API_LISTS,
     **ENGAGEMENT_API_LISTS,
+    **ASSESSMENT_API_LISTS,
     **DESIGN_LISTS,
     **CALENDAR_LISTS,
     **IMPORT_LISTS,
@@ -171,6 +178,7 @@ UNSCOPED: dict[str, str] = {
     **CALENDAR_UNSCOPED,
     **IMPORT_UNSCOPED,
     **PARTICIPANT_API_UNSCOPED,
+    **ASSESSMENT_API_UNSCOPED,
     **CHECKIN_UNSCOPED,
 }
 # django-allauth's pages concern only the signed-in (or signing-in) person's own account.

@@ -37,8 +37,9 @@ PAGES = [
     (Role.PROVIDER_ADMIN, "provider_people", True, 8),
     (Role.PROVIDER_ADMIN, "account", False, 6),
     # A participant: their places, status histories, deadline policies, components and sessions; each
-    # place's engagement measured now (2 queries, however many places).
-    (Role.PARTICIPANT, "home", False, 11),
+    # place's engagement measured now (2 queries, however many places); the final assessment's tasks (here
+    # none: with a scheme, 5 more, pinned in tests/participants/test_home.py).
+    (Role.PARTICIPANT, "home", False, 12),
     (Role.PLATFORM_STAFF, "provider_list", False, 6),
     (Role.PLATFORM_STAFF, "platform_people", False, 6),
 ]
