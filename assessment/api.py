@@ -255,12 +255,6 @@ class VersionSerializer(serializers.ModelSerializer):
         fields = ["id", "submission", "number", "upload_started_at", "uploaded_at", "files"]
         read_only_fields = fields
 
-    def to_representation(self, version: SubmissionVersion) -> dict:
-        data = super().to_representation(version)
-        # The main document first, as people read a submission (stored rows sort by role name).
-        data["files"].sort(key=lambda file: file["role"] != SubmissionFile.Role.MAIN)
-        return data
-
 
 class ReceiptSummarySerializer(serializers.ModelSerializer):
     version = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Id of the version submitted.")

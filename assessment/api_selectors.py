@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from assessment import selectors
 from assessment.models import (
+    MAIN_FIRST,
     AssessmentWindow,
     Extension,
     Receipt,
@@ -54,7 +55,7 @@ def submission_list_with_deadlines(*, user: object) -> QuerySet[Submission]:
         Prefetch(
             "versions",
             queryset=SubmissionVersion.objects.order_by("number").prefetch_related(
-                Prefetch("files", queryset=SubmissionFile.objects.order_by("role"))
+                Prefetch("files", queryset=SubmissionFile.objects.order_by(*MAIN_FIRST))
             ),
         ),
         Prefetch("receipts", queryset=Receipt.objects.order_by("issued_at", "pk")),

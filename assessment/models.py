@@ -224,13 +224,18 @@ class SubmissionFile(models.Model):
     pages = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
-        ordering = ["version", "role"]
+        ordering = ["version", "-role"]  # the main document before the appendices
         constraints = [
             models.UniqueConstraint(fields=["version", "role"], name="submission_file_once_per_role")
         ]
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} of {self.version}"
+
+
+# Files of a version with the main document before the appendices ("main" sorts after "appendices"), as
+# SubmissionFile's own ordering has them.
+MAIN_FIRST = ("-role",)
 
 
 class Receipt(models.Model):

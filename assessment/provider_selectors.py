@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from assessment import deadlines
 from assessment.models import (
+    MAIN_FIRST,
     AssessmentScheme,
     AssessmentTask,
     AssessmentWindow,
@@ -51,7 +52,7 @@ SHOW_CHOICES = {
 
 def _files_first(queryset: QuerySet[SubmissionVersion]) -> QuerySet[SubmissionVersion]:
     return queryset.prefetch_related(
-        Prefetch("files", queryset=SubmissionFile.objects.order_by("role")),
+        Prefetch("files", queryset=SubmissionFile.objects.order_by(*MAIN_FIRST)),
         Prefetch("receipts", queryset=Receipt.objects.order_by("-issued_at", "-pk")),
     )
 
@@ -410,7 +411,7 @@ def scripts(*, user: object, cohort: Cohort, task: AssessmentTask) -> list[Submi
         )
         .select_related("enrolment__participant__user", "submitted_version")
         .prefetch_related(
-            Prefetch("submitted_version__files", queryset=SubmissionFile.objects.order_by("role"))
+            Prefetch("submitted_version__files", queryset=SubmissionFile.objects.order_by(*MAIN_FIRST))
         )
         .order_by("enrolment_id", "-attempt")
     )

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from assessment import deadlines
 from assessment.models import (
+    MAIN_FIRST,
     AssessmentTask,
     AssessmentWindow,
     Extension,
@@ -200,7 +201,7 @@ def task_positions_many(
             Prefetch(
                 "versions",
                 queryset=SubmissionVersion.objects.order_by("-number").prefetch_related(
-                    Prefetch("files", queryset=SubmissionFile.objects.order_by("role"))
+                    Prefetch("files", queryset=SubmissionFile.objects.order_by(*MAIN_FIRST))
                 ),
             ),
             Prefetch("receipts", queryset=Receipt.objects.order_by("-issued_at")),

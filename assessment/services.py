@@ -30,6 +30,7 @@ from assessment.documents import (
     check_evidence,
 )
 from assessment.models import (
+    MAIN_FIRST,
     AssessmentScheme,
     AssessmentTask,
     AssessmentWindow,
@@ -546,7 +547,7 @@ def submission_submit(
         raise DomainError(problem)
     late = deadline.extended and not version.upload_started_at < deadline.original_ends_at
     to = Status.LATE_WITH_EXTENSION if late else Status.SUBMITTED
-    files = list(version.files.order_by("role"))
+    files = list(version.files.order_by(*MAIN_FIRST))
     receipt = Receipt.objects.create(
         submission=submission,
         version=version,

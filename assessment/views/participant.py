@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from assessment import selectors, services
 from assessment.documents import EXTENSIONS, KIND_LABELS
 from assessment.forms import ExtensionForm, SubmitForm, UploadForm
-from assessment.models import AssessmentTask, SubmissionFile
+from assessment.models import MAIN_FIRST, AssessmentTask, SubmissionFile
 from assessment.uploads import (
     announced_too_large,
     cap_uploads,
@@ -141,7 +141,7 @@ def _task_upload(request, enrolment, task, cap, started_at):  # type: ignore[no-
         add_domain_error(form, error)
         return _task_page(request, enrolment, task, upload_form=form, status=400)
     words = ", ".join(
-        f"{f.get_role_display().lower()} {f.words:,} words" for f in version.files.order_by("role")
+        f"{f.get_role_display().lower()} {f.words:,} words" for f in version.files.order_by(*MAIN_FIRST)
     )
     messages.success(
         request,

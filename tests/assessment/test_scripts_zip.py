@@ -180,7 +180,7 @@ def test_appendices_come_with_the_main_document(client, provider, admin):
         [f"{number}/appendices.docx", f"{number}/main.docx", "manifest.csv"]
     )
     rows = manifest(archive)[1:]
-    assert [(row[2], row[4]) for row in rows] == [("Appendices", "400"), ("Main document", "3500")]
+    assert [(row[2], row[4]) for row in rows] == [("Main document", "3500"), ("Appendices", "400")]
     for row in rows:
         assert hashlib.sha256(archive.read(row[1])).hexdigest() == row[3]
 
