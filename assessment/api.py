@@ -449,7 +449,10 @@ class SubmissionViewSet(ValidInput, mixins.ListModelMixin, viewsets.GenericViewS
         "draft until you submit it; earlier versions are kept). The files are checked by their content, not "
         "their names, and the server counts their words: a wrong type, a damaged, protected or "
         "macro-enabled file, one too large or over the word limit is refused (400) with what to do, and "
-        "nothing is kept. An upload that began before the deadline is accepted even if it finishes after it.",
+        "nothing is kept. While the files stream in they are capped at the largest file any of your tasks "
+        "allows (this request names its task only in its body); the task's own limit is checked once they are "
+        "in. An upload that began before the deadline is accepted even if it finishes after it, if it arrived "
+        "within 10 minutes.",
         request={"multipart/form-data": UploadSerializer},
         responses={201: VersionSerializer, **UPLOAD_ERRORS},
     )

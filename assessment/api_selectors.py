@@ -92,7 +92,10 @@ def receipt_list(*, user: object) -> QuerySet[Receipt]:
 
 def upload_cap_bytes(*, user: object) -> int:
     """The most a file may weigh in any task of the user's own places: the cap while an upload streams in,
-    before the request says which task it is for (the task's own limit is checked once it is in)."""
+    before the request says which task it is for (the task's own limit is checked once it is in). Someone not
+    signed in gets the smallest cap (the request is refused once authentication runs)."""
+    if not getattr(user, "is_authenticated", False):
+        return NO_TASK_CAP_BYTES
     largest = (
         Enrolment.objects.filter(participant__user=user)
         .aggregate(largest=Max("cohort__programme__assessment_scheme__tasks__max_file_mb"))

@@ -9,9 +9,10 @@ The rules (docs/adr/0005-submissions.md):
   Because the day and time are read on the UK clock, the deadline is right on both sides of a change between
   GMT and BST.
 - An upload counts from the moment the server began receiving it. A version whose upload began before the
-  deadline is accepted even if the last bytes arrive after it, and may be submitted (the declaration ticked)
-  up to GRACE after the deadline, or after the upload finished if that was later. Nothing that began
-  arriving after the deadline is accepted.
+  deadline is accepted even if the last bytes arrive after it, as long as it arrived within MAX_UPLOAD_SPAN
+  (10 minutes) of its start, and may be submitted (the declaration ticked) up to GRACE (30 minutes) after the
+  deadline, or after the upload finished if that was later. Nothing that began arriving after the deadline is
+  accepted.
 """
 
 import datetime
@@ -27,6 +28,9 @@ from programmes.timetable import local_datetime
 
 # Time allowed after the deadline to tick the declaration for a version whose upload began before it.
 GRACE = datetime.timedelta(minutes=30)
+# The longest an upload that began before the deadline may take to arrive and still count as on time (a 20 MB
+# file takes under 3 minutes on a slow 1 Mbit/s line).
+MAX_UPLOAD_SPAN = datetime.timedelta(minutes=10)
 ONE_MINUTE = datetime.timedelta(minutes=1)
 
 

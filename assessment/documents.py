@@ -148,6 +148,11 @@ def _check_image(file: BinaryIO, kind: str, max_bytes: int, label: str) -> Check
             image.verify()
     except DocumentRefused:
         raise
+    except Image.DecompressionBombError:
+        raise DocumentRefused(
+            f"Your {label} is a picture with far more pixels than a photo of a letter needs. Take it again at a "
+            "lower size and upload that."
+        ) from None
     except Exception:  # Pillow raises many types for a broken picture; all mean the same to the person
         raise DocumentRefused(
             f"Your {label} is a damaged picture, so we cannot open it. Take the photo again, or save the "

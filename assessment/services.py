@@ -297,8 +297,11 @@ def deadline_of(enrolment: Enrolment, task: AssessmentTask) -> deadlines.TaskDea
     )
 
 
-def _check_may_upload(enrolment: Enrolment, task: AssessmentTask, *, started_at: datetime.datetime) -> None:
-    """Refuse an upload unless the window is open for this participant when the upload began."""
+def _check_may_upload(
+    enrolment: Enrolment, task: AssessmentTask, *, started_at: datetime.datetime
+) -> deadlines.TaskDeadline:
+    """Refuse an upload unless the window is open for this participant when the upload began; return the
+    deadline that applies."""
     if task.scheme.programme_id != enrolment.cohort.programme_id:
         raise DomainError("That task is not part of your programme's assessment.")
     window = window_for(enrolment, task)
@@ -319,6 +322,20 @@ def _check_may_upload(enrolment: Enrolment, task: AssessmentTask, *, started_at:
     problem = cannot_submit_because(enrolment, task, eligible=is_eligible(enrolment))
     if problem:
         raise DomainError(problem)
+    return deadline
+
+
+def _check_arrived_in_time(deadline: deadlines.TaskDeadline, *, started_at: datetime.datetime) -> None:
+    """An upload that began before the deadline but is still arriving after it counts only if it arrived
+    within MAX_UPLOAD_SPAN of its start: a trickle cannot hold the deadline open."""
+    now = timezone.now()
+    if not deadline.on_time(now) and now - started_at > deadlines.MAX_UPLOAD_SPAN:
+        raise DomainError(
+            f"Your upload began before the deadline ({deadline.text()}) but took more than "
+            f"{int(deadlines.MAX_UPLOAD_SPAN.total_seconds() // 60)} minutes to arrive, so it cannot count as on "
+            "time. If your connection stopped you, ask your provider for an extension.",
+            field="main",
+        )
 
 
 # Uploads and submitting --------------------------------------------------------------------------------
@@ -390,7 +407,9 @@ def version_upload(
     if enrolment.participant.user_id != by.pk:
         raise PermissionDenied("Only the participant can upload their own assessment.")
     started_at = started_at or timezone.now()
-    _check_may_upload(enrolment, task, started_at=started_at)
+    deadline = _check_may_upload(enrolment, task, started_at=started_at)
+    # Here, before the files are checked (which takes the server's time, not theirs), the upload has arrived.
+    _check_arrived_in_time(deadline, started_at=started_at)
     if appendices is not None and not task.takes_appendices:
         raise DomainError(
             "This task does not take appendices: put everything in your main document.", field="appendices"

@@ -15,10 +15,12 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
+from assessment.deadlines import MAX_UPLOAD_SPAN
+
 # Form fields and multipart overhead allowed on top of the files themselves.
 OVERHEAD_BYTES = 64 * 1024
-# How far back a proxy's request-start header is believed.
-REQUEST_START_HORIZON = datetime.timedelta(hours=1)
+# How far back a proxy's request-start header is believed: no further than an upload may take to arrive.
+REQUEST_START_HORIZON = MAX_UPLOAD_SPAN
 
 
 def request_started_at(request: HttpRequest) -> datetime.datetime:

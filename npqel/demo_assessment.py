@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from accounts.models import User
-from assessment import services
+from assessment import deadlines, services
 from assessment.documents import check_document
 from assessment.models import (
     AssessmentTask,
@@ -129,6 +129,7 @@ class _Made:
     when: datetime.datetime
     submitted_at: datetime.datetime | None
     files: list[tuple[str, str, object]]  # role, stored name, checked document
+    deadline: deadlines.TaskDeadline
 
 
 def demo_assessment_load(*, today: datetime.date) -> int:
@@ -202,14 +203,14 @@ def _fill(cohort: Cohort, today: datetime.date, rng: random.Random, pool: _Pool)
                 place.status == Status.ACTIVE and ended and rng.random() < 0.8
             ):
                 when = _between(rng, opened, min(local_datetime(last_day, datetime.time(21, 0)), now))
-                made.append(_one(place, task, pool, rng, when, submit=True))
+                made.append(_one(place, window, pool, rng, when, submit=True))
             elif place.status == Status.ACTIVE and not ended:
                 roll = rng.random()
                 when = max(now - datetime.timedelta(hours=rng.randint(1, 48)), opened)
                 if roll < 0.35:
-                    made.append(_one(place, task, pool, rng, when, submit=True))
+                    made.append(_one(place, window, pool, rng, when, submit=True))
                 elif roll < 0.5:
-                    made.append(_one(place, task, pool, rng, when, submit=False))
+                    made.append(_one(place, window, pool, rng, when, submit=False))
                 elif roll < 0.56:
                     _extension(place, task, window, last_day, rng, granted=roll < 0.53)
     return made
@@ -222,13 +223,14 @@ def _between(rng: random.Random, start: datetime.datetime, end: datetime.datetim
 
 def _one(
     place: Enrolment,
-    task: AssessmentTask,
+    window: AssessmentWindow,
     pool: _Pool,
     rng: random.Random,
     when: datetime.datetime,
     *,
     submit: bool,
 ) -> _Made:
+    task = window.task
     roles = [SubmissionFile.Role.MAIN]
     if task.takes_appendices and rng.random() < 0.7:
         roles.append(SubmissionFile.Role.APPENDICES)
@@ -238,6 +240,7 @@ def _one(
         when=when,
         submitted_at=when + datetime.timedelta(minutes=rng.randint(1, 20)) if submit else None,
         files=[(role, *pool.pick(task, role)) for role in roles],
+        deadline=deadlines.task_deadline(window=window, enrolment=place, changes=list(place.changes.all())),
     )
 
 
@@ -362,8 +365,8 @@ def _receipt(
             "upload_started_at": m.when.isoformat(),
             "uploaded_at": m.when.isoformat(),
             "submitted_at": m.submitted_at.isoformat() if m.submitted_at else None,
-            "deadline": "",
-            "deadline_text": "",
+            "deadline": m.deadline.ends_at.isoformat(),
+            "deadline_text": m.deadline.text(),
             "extended": False,
             "files": [
                 {

@@ -88,18 +88,20 @@ def _keep_test_transaction():
 def demo_world(django_db_setup, django_db_blocker):
     """The demo data plus an invitation at two providers, loaded once for the module (each test's own writes
     roll back with its transaction) and flushed at the end, so later tests start from an empty database."""
-    with django_db_blocker.unblock():
-        demo_load()
-        for slug in ("olp", "llse"):
-            invitation_create(
-                invited_by=User.objects.get(email=f"provider-admin@{slug}.example"),
-                email=f"new-coach@{slug}.example",
-                role="coach",
-                provider=Provider.objects.get(slug=slug),
-            )
-    yield
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
+    try:
+        with django_db_blocker.unblock():
+            demo_load()
+            for slug in ("olp", "llse"):
+                invitation_create(
+                    invited_by=User.objects.get(email=f"provider-admin@{slug}.example"),
+                    email=f"new-coach@{slug}.example",
+                    role="coach",
+                    provider=Provider.objects.get(slug=slug),
+                )
+        yield
+    finally:  # also when loading failed half way: later tests never see the demo's rows
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture

@@ -80,13 +80,31 @@ def test_an_upload_announced_far_over_the_limit_is_told_the_limit_not_a_csrf_err
     assert not Submission.objects.exists() and not any(tmp_path.rglob("*.pdf"))
 
 
-def test_a_slow_upload_that_finished_after_the_grace_can_still_be_submitted_for_30_minutes():
+def test_a_slow_upload_may_be_submitted_for_30_minutes_after_it_finished():
     enrolment, task, _ = case_study_place(opens_on=datetime.date(2026, 10, 18))
     began = datetime.datetime(2026, 10, 25, 23, 59, 0, tzinfo=UK)
-    with time_machine.travel(datetime.datetime(2026, 10, 26, 0, 40, tzinfo=UK), tick=False):
-        version = upload(enrolment, task, started_at=began)
-    with time_machine.travel(datetime.datetime(2026, 10, 26, 1, 5, tzinfo=UK), tick=False):
+    with time_machine.travel(datetime.datetime(2026, 10, 26, 0, 8, tzinfo=UK), tick=False):
+        version = upload(enrolment, task, started_at=began)  # 9 minutes to arrive
+    with time_machine.travel(datetime.datetime(2026, 10, 26, 0, 35, tzinfo=UK), tick=False):
         assert services.submission_submit(by=enrolment.participant.user, version=version, declaration=True)
+
+
+def test_an_upload_still_arriving_10_minutes_after_it_began_cannot_hold_the_deadline_open():
+    enrolment, task, _ = case_study_place(opens_on=datetime.date(2026, 10, 18))
+    began = datetime.datetime(2026, 10, 25, 23, 58, 0, tzinfo=UK)
+    with time_machine.travel(datetime.datetime(2026, 10, 26, 0, 8, 1, tzinfo=UK), tick=False):
+        with pytest.raises(DomainError, match="took more than 10 minutes to arrive"):
+            upload(enrolment, task, started_at=began)
+    # Before the deadline, a slow upload is simply on time.
+    with time_machine.travel(datetime.datetime(2026, 10, 25, 23, 30, tzinfo=UK), tick=False):
+        assert upload(enrolment, task, started_at=datetime.datetime(2026, 10, 25, 23, 0, tzinfo=UK))
+    assert Submission.objects.get().versions.count() == 1
+
+
+def test_someone_not_signed_in_is_refused_an_api_upload_not_given_an_error(client):
+    response = client.post("/api/v1/submissions/upload/", {"enrolment": "1", "task": "1"})
+    assert response.status_code in (401, 403)
+    assert response.json()["error"]["code"] == "not_signed_in"
 
 
 def test_the_request_start_comes_from_a_trusted_proxy_header_only_when_configured(settings):

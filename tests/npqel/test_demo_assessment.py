@@ -43,6 +43,8 @@ def test_ended_cohorts_passed_and_failed_places_submitted_real_files(demo):
     for place in ended.select_related("cohort__programme__assessment_scheme"):
         tasks = place.cohort.programme.assessment_scheme.tasks.count()
         assert place.submissions.filter(status="submitted").count() == tasks
+    receipt = Receipt.objects.order_by("pk").first()
+    assert receipt.content["deadline_text"].startswith("23:59 on ") and receipt.content["deadline"]
     stored = SubmissionFile.objects.order_by("pk").first()
     checked = check_document(stored.file.open("rb"), max_bytes=20 * 1024 * 1024)
     assert (checked.sha256, checked.words) == (stored.sha256, stored.words)
