@@ -337,3 +337,140 @@ class SubmissionOverride(models.Model):
 
     def __str__(self) -> str:
         return f"Override for {self.enrolment}"
+
+
+# Marking (issue 7) -------------------------------------------------------------------------------------------
+
+
+class MarkScheme(models.Model):
+    """How a task's scripts are marked: criteria with their mark ranges, the failure-level omissions, the pass
+    mark and the borderline band around it (assessment/outcomes.py decides an outcome from them)."""
+
+    task = models.OneToOneField(AssessmentTask, on_delete=models.CASCADE, related_name="mark_scheme")
+    pass_mark = models.PositiveSmallIntegerField()
+    # The band is pass_mark - borderline_margin ≤ total < pass_mark + borderline_margin.
+    borderline_margin = models.PositiveSmallIntegerField(default=2)
+    guidance = models.TextField(
+        blank=True, help_text="Shown to assessors: mark positively, for relevance and justification"
+    )
+
+    def __str__(self) -> str:
+        return f"Mark scheme of {self.task}"
+
+    @property
+    def borderline_from(self) -> int:
+        return max(self.pass_mark - self.borderline_margin, 0)
+
+    @property
+    def pass_from(self) -> int:
+        """The lowest total that passes outright (above the band)."""
+        return self.pass_mark + self.borderline_margin
+
+
+class Criterion(models.Model):
+    """One thing a script is marked on, with its descriptors and mark range, linked to content statements."""
+
+    scheme = models.ForeignKey(MarkScheme, on_delete=models.CASCADE, related_name="criteria")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    descriptors = models.TextField(help_text="What each band of marks looks like")
+    min_mark = models.PositiveSmallIntegerField(default=0)
+    max_mark = models.PositiveSmallIntegerField()
+    statements = models.ManyToManyField("programmes.LearningStatement", blank=True, related_name="criteria")
+
+    class Meta:
+        ordering = ["scheme", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "number"], name="criterion_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(max_mark__gt=models.F("min_mark")), name="criterion_range_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Omission(models.Model):
+    """A failure-level omission: a script that leaves it out fails, whatever its marks."""
+
+    scheme = models.ForeignKey(MarkScheme, on_delete=models.CASCADE, related_name="omissions")
+    number = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["scheme", "number"]
+        constraints = [models.UniqueConstraint(fields=["scheme", "number"], name="omission_number_unique")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AssessorProfile(models.Model):
+    """What allocation needs to know of an assessor: how many scripts they can take at once, and the schools
+    and trusts they work for (never allocated a participant from one of them)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assessor_profile"
+    )
+    capacity = models.PositiveSmallIntegerField(default=20, help_text="Scripts at once, across providers")
+    schools = models.ManyToManyField("participants.School", blank=True, related_name="assessors")
+
+    def __str__(self) -> str:
+        return f"Assessor profile of {self.user}"
+
+
+class ConflictDeclaration(models.Model):
+    """An assessor's declared conflict of interest with a participant: never allocated their scripts."""
+
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts")
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.CASCADE, related_name="declared_conflicts"
+    )
+    reason = models.CharField(max_length=300)
+    declared_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessor", "participant"], name="conflict_once_per_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessor} declared a conflict with {self.participant}"
+
+
+class Allocation(models.Model):
+    """A script given to an assessor to mark (first, second, or the lead assessor's decision), with its due
+    date. Moving a script to someone else ends this allocation (`ended_at`) and starts another."""
+
+    class Kind(models.TextChoices):
+        FIRST = "first", "First marking"
+        SECOND = "second", "Second marking"
+        LEAD = "lead", "Lead assessor's decision"
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="allocations")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.FIRST)
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="allocations"
+    )
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    allocated_at = models.DateTimeField()
+    due_on = models.DateField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["allocated_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "kind"],
+                condition=models.Q(ended_at__isnull=True),
+                name="allocation_one_live_per_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["assessor", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.submission} by {self.assessor}"

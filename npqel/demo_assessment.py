@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from assessment import deadlines, services
 from assessment.documents import check_document
+from assessment.marking import mark_scheme_create_default
 from assessment.models import (
     AssessmentTask,
     AssessmentWindow,
@@ -135,7 +136,8 @@ class _Made:
 def demo_assessment_load(*, today: datetime.date) -> int:
     """Schemes, windows and submissions for every demo cohort without windows; returns submissions made."""
     for programme in Programme.objects.filter(provider__slug__in=DEMO_SLUGS).select_related("provider"):
-        services.scheme_create_default(by=None, programme=programme)
+        for task in services.scheme_create_default(by=None, programme=programme).tasks.all():
+            mark_scheme_create_default(by=None, task=task)
     pool = _Pool(random.Random("npqel-demo-assessment"))  # noqa: S311 - demo data, not secrets
     made: list[_Made] = []
     for cohort in (

@@ -8,7 +8,14 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from assessment.documents import check_document
-from assessment.models import AssessmentScheme, AssessmentWindow, Receipt, Submission, SubmissionFile
+from assessment.models import (
+    AssessmentScheme,
+    AssessmentTask,
+    AssessmentWindow,
+    Receipt,
+    Submission,
+    SubmissionFile,
+)
 from participants.models import Enrolment
 from programmes.models import Cohort, Programme
 from tests.assessment.factories import docx_bytes
@@ -32,6 +39,7 @@ def test_every_demo_programme_and_cohort_has_its_assessment(demo):
     reformed = AssessmentScheme.objects.filter(programme__framework="reformed").first()
     assert [(t.main_word_limit, t.window_days) for t in reformed.tasks.all()] == [(1500, 8)]
     assert AssessmentWindow.objects.values("cohort").distinct().count() == Cohort.objects.count()
+    assert not AssessmentTask.objects.filter(mark_scheme__isnull=True).exists()  # every task can be marked
     counts = (Submission.objects.count(), Receipt.objects.count(), AssessmentWindow.objects.count())
     call_command("load_demo", stdout=io.StringIO())
     assert (Submission.objects.count(), Receipt.objects.count(), AssessmentWindow.objects.count()) == counts
