@@ -1,12 +1,15 @@
-"""Writes for marking (issue 7): each task's mark scheme. The standard schemes follow DfE's published
-assessment criteria in outline; a provider changes them to its own."""
+"""Writes for marking (issue 7): each task's mark scheme (the standard schemes follow DfE's published
+assessment criteria in outline; a provider changes them to its own) and an assessor's marking of a script."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
-from assessment.models import AssessmentTask, Criterion, MarkScheme, Omission
+from assessment.models import Allocation, AssessmentTask, Criterion, Marking, MarkScheme, Omission
+from assessment.outcomes import feedback_problem, outcome_of
 from npqel.access import Action, access_for
+from npqel.errors import DomainError
 
 GUIDANCE = (
     "Mark positively: credit what is relevant and justified, wherever it appears in the script. Do not deduct "
@@ -86,3 +89,83 @@ def mark_scheme_create_default(*, by: User | None, task: AssessmentTask) -> Mark
         Omission(scheme=scheme, number=n, text=text) for n, text in enumerate(omissions, start=1)
     )
     return scheme
+
+
+def _mark_range_problems(criteria: list[Criterion], marks: dict[int, int | None]) -> list[str]:
+    return [
+        f"The mark for “{c.title}” must be from {c.min_mark} to {c.max_mark}."
+        for c in criteria
+        if marks.get(c.pk) is not None and not c.min_mark <= marks[c.pk] <= c.max_mark  # type: ignore[operator]
+    ]
+
+
+@transaction.atomic
+def marking_save(
+    *,
+    by: User,
+    allocation: Allocation,
+    revision: int,
+    marks: dict[int, int | None],
+    comments: dict[int, str],
+    ticked: set[int],
+    feedback: str,
+    submit: bool = False,
+) -> Marking:
+    """Save the assessor's marking of an allocated script as a draft (marks may still be missing), or submit it
+    (every mark given, the outcome worked out, the feedback that outcome needs written). `revision` is the one
+    the assessor's page was showing: if someone saved since (another tab, another device), nothing is
+    overwritten and they are told."""
+    allocation = (
+        Allocation.objects.select_for_update(of=("self",))
+        .select_related("submission__task__mark_scheme")
+        .get(pk=allocation.pk)
+    )
+    if allocation.assessor_id != by.pk:
+        raise PermissionDenied("Only the assessor this script is allocated to can mark it.")
+    if allocation.ended_at is not None:
+        raise DomainError("This script has been moved to another assessor, so your marks were not saved.")
+    marking = Marking.objects.select_for_update().filter(allocation=allocation).first()
+    if marking is not None and marking.status == Marking.Status.SUBMITTED:
+        raise DomainError("You have submitted this marking, so it can no longer change.")
+    current = marking.revision if marking is not None else 0
+    if revision != current:
+        when = timezone.localtime(marking.saved_at) if marking is not None else None
+        raise DomainError(
+            f"This marking was saved again at {when:%H:%M:%S} (perhaps in another tab) after you opened it, so "
+            "your changes were not saved, to avoid overwriting it. Copy anything you need, reload the page and "
+            "make your changes again."
+        )
+    scheme = allocation.submission.task.mark_scheme
+    criteria = list(scheme.criteria.all())
+    omissions = list(scheme.omissions.all())
+    problems = _mark_range_problems(criteria, marks)
+    if problems:
+        raise DomainError(" ".join(problems), field="marks")
+    if not ticked <= {o.pk for o in omissions}:
+        raise DomainError("Tick only the omissions listed in this task's mark scheme.", field="omissions")
+    now = timezone.now()
+    marking = marking or Marking(allocation=allocation, saved_at=now)
+    marking.marks = {str(pk): mark for pk, mark in marks.items() if mark is not None}
+    marking.comments = {str(pk): text.strip() for pk, text in comments.items() if text.strip()}
+    marking.omissions = sorted(ticked)
+    marking.feedback = feedback.strip()
+    if submit:
+        decision = outcome_of(
+            scheme,
+            criteria=criteria,
+            omissions=omissions,
+            marks={pk: mark for pk, mark in marks.items() if mark is not None},
+            ticked=ticked,
+        )
+        problem = feedback_problem(decision.outcome, feedback)
+        if problem:
+            raise DomainError(problem, field="feedback")
+        marking.status = Marking.Status.SUBMITTED
+        marking.total = decision.total
+        marking.outcome = decision.outcome
+        marking.submitted_at = now
+    marking.revision = current + 1
+    marking.saved_by = by
+    marking.saved_at = now
+    marking.save()
+    return marking

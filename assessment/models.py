@@ -474,3 +474,31 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.submission} by {self.assessor}"
+
+
+class Marking(models.Model):
+    """One assessor's marking of one allocated script: criterion marks, omissions found, feedback and the
+    outcome the scheme gives. A draft is saved as often as they like; submitting fixes it. `revision` goes up
+    with each save, so a save made from an older copy is refused instead of silently overwriting."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    allocation = models.OneToOneField(Allocation, on_delete=models.PROTECT, related_name="marking")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    marks = models.JSONField(default=dict)  # criterion id (as text) → mark
+    comments = models.JSONField(default=dict)  # criterion id (as text) → comment
+    omissions = models.JSONField(default=list)  # ids of the failure-level omissions found
+    feedback = models.TextField(blank=True)
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, blank=True)  # assessment.outcomes.Outcome, once submitted
+    revision = models.PositiveIntegerField(default=0)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    saved_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Marking of {self.allocation}"
