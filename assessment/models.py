@@ -350,6 +350,8 @@ class MarkScheme(models.Model):
     pass_mark = models.PositiveSmallIntegerField()
     # The band is pass_mark - borderline_margin ≤ total < pass_mark + borderline_margin.
     borderline_margin = models.PositiveSmallIntegerField(default=2)
+    # Every fail and borderline script is second-marked; so is this share of passes, picked at random.
+    second_marking_pass_percent = models.PositiveSmallIntegerField(default=10)
     guidance = models.TextField(
         blank=True, help_text="Shown to assessors: mark positively, for relevance and justification"
     )
