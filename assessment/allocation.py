@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessment.models import (
+    DEFAULT_ASSESSOR_CAPACITY,
     Allocation,
     AssessmentTask,
     AssessorProfile,
@@ -31,7 +32,6 @@ from npqel.words import plural
 from participants.models import CoachingSession, Participant
 from programmes.models import Cohort, DeliveryGroup, Provider, Session, StaffMembership
 
-DEFAULT_CAPACITY = 20
 SUBMITTED = (Submission.Status.SUBMITTED, Submission.Status.LATE_WITH_EXTENSION)
 CONFLICT_DECLARED = "Conflict declared"
 # One lock for every allocation write: capacity is shared across providers, so two providers' runs must not
@@ -215,7 +215,7 @@ def capacities(assessor_ids: Iterable[int]) -> dict[int, int]:
     """Scripts each assessor can hold at once (20 for one without a profile)."""
     ids = list(assessor_ids)
     known = dict(AssessorProfile.objects.filter(user_id__in=ids).values_list("user_id", "capacity"))
-    return {pk: known.get(pk, DEFAULT_CAPACITY) for pk in ids}
+    return {pk: known.get(pk, DEFAULT_ASSESSOR_CAPACITY) for pk in ids}
 
 
 def live_loads(assessor_ids: Iterable[int]) -> dict[int, int]:

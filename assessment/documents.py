@@ -84,16 +84,22 @@ class CheckedDocument:
 
 
 def check_document(
-    file: BinaryIO, *, allowed: Iterable[str] = ("pdf", "docx"), max_bytes: int, label: str = "document"
+    file: BinaryIO,
+    *,
+    allowed: Iterable[str] = ("pdf", "docx"),
+    max_bytes: int,
+    label: str = "document",
+    field: str | None = None,
 ) -> CheckedDocument:
     """Identifies, checks and counts an uploaded document; raises DocumentRefused saying what to do.
 
-    `file` must be seekable; it is left at position 0. `label` names it in messages ("appendices file").
+    `file` must be seekable; it is left at position 0. `label` names it in messages ("appendices file");
+    `field` is the form field a refusal belongs to.
     """
     kinds = tuple(dict.fromkeys(allowed))
     if not kinds or set(kinds) - set(KIND_LABELS):
         raise ValueError(f"allowed must name some of {sorted(KIND_LABELS)}, not {kinds!r}")
-    check = _Check(file, kinds, label)
+    check = _Check(file, kinds, label, field=field)
     try:
         return check.run(max_bytes)
     finally:
@@ -106,7 +112,9 @@ _IMAGE_MAGIC = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
 MAX_IMAGE_PIXELS = 60_000_000
 
 
-def check_evidence(file: BinaryIO, *, max_bytes: int, label: str = "evidence") -> CheckedDocument:
+def check_evidence(
+    file: BinaryIO, *, max_bytes: int, label: str = "evidence", field: str | None = None
+) -> CheckedDocument:
     """Evidence for a request for more time: a PDF (a scan is fine), a Word document, or a photo (JPEG or
     PNG). Checked by content like a submission, except that it need not contain any text."""
     head = file.read(16)
@@ -114,16 +122,16 @@ def check_evidence(file: BinaryIO, *, max_bytes: int, label: str = "evidence") -
     kind = next((name for magic, name in _IMAGE_MAGIC.items() if head.startswith(magic)), None)
     if kind is None:
         try:
-            return _Check(file, ("pdf", "docx"), label, require_text=False).run(max_bytes)
+            return _Check(file, ("pdf", "docx"), label, require_text=False, field=field).run(max_bytes)
         finally:
             file.seek(0)
     try:
-        return _check_image(file, kind, max_bytes, label)
+        return _check_image(file, kind, max_bytes, label, field)
     finally:
         file.seek(0)
 
 
-def _check_image(file: BinaryIO, kind: str, max_bytes: int, label: str) -> CheckedDocument:
+def _check_image(file: BinaryIO, kind: str, max_bytes: int, label: str, field: str | None) -> CheckedDocument:
     from PIL import Image
 
     file.seek(0, os.SEEK_END)
@@ -131,7 +139,8 @@ def _check_image(file: BinaryIO, kind: str, max_bytes: int, label: str) -> Check
     if size > max_bytes:
         raise DocumentRefused(
             f"Your {label} is {format_size(size)}; the largest allowed is {format_size(max_bytes)}. "
-            "Take the photo again at a lower size, or save it as a PDF, and upload that."
+            "Take the photo again at a lower size, or save it as a PDF, and upload that.",
+            field=field,
         )
     file.seek(0)
     digest = hashlib.sha256()
@@ -143,7 +152,8 @@ def _check_image(file: BinaryIO, kind: str, max_bytes: int, label: str) -> Check
             if image.width * image.height > MAX_IMAGE_PIXELS:
                 raise DocumentRefused(
                     f"Your {label} is a picture of {image.width:,} × {image.height:,} pixels, far more than a "
-                    "photo of a letter needs. Take it again at a lower size and upload that."
+                    "photo of a letter needs. Take it again at a lower size and upload that.",
+                    field=field,
                 )
             image.verify()
     except DocumentRefused:
@@ -151,12 +161,14 @@ def _check_image(file: BinaryIO, kind: str, max_bytes: int, label: str) -> Check
     except Image.DecompressionBombError:
         raise DocumentRefused(
             f"Your {label} is a picture with far more pixels than a photo of a letter needs. Take it again at a "
-            "lower size and upload that."
+            "lower size and upload that.",
+            field=field,
         ) from None
     except Exception:  # Pillow raises many types for a broken picture; all mean the same to the person
         raise DocumentRefused(
             f"Your {label} is a damaged picture, so we cannot open it. Take the photo again, or save the "
-            "document as a PDF, and upload that."
+            "document as a PDF, and upload that.",
+            field=field,
         ) from None
     return CheckedDocument(kind=kind, words=0, pages=None, sha256=digest.hexdigest(), size=size)
 
@@ -170,9 +182,16 @@ def format_size(size: int) -> str:
 
 class _Check:
     def __init__(
-        self, file: BinaryIO, kinds: tuple[str, ...], label: str, *, require_text: bool = True
+        self,
+        file: BinaryIO,
+        kinds: tuple[str, ...],
+        label: str,
+        *,
+        require_text: bool = True,
+        field: str | None = None,
     ) -> None:
         self.require_text = require_text
+        self.field = field
         self.file = file
         self.kinds = kinds
         self.label = label
@@ -199,7 +218,7 @@ class _Check:
         return "the Word document itself, or a PDF saved from it"
 
     def refuse(self, message: str) -> NoReturn:
-        raise DocumentRefused(message)
+        raise DocumentRefused(message, field=self.field)
 
     def refuse_other(self, what: str) -> NoReturn:
         self.refuse(

@@ -408,6 +408,10 @@ class Omission(models.Model):
         return self.text
 
 
+# Scripts an assessor takes at once when nobody has said otherwise (allocation uses it for anyone without a profile).
+DEFAULT_ASSESSOR_CAPACITY = 20
+
+
 class AssessorProfile(models.Model):
     """What allocation needs to know of an assessor: how many scripts they can take at once, and the schools
     and trusts they work for (never allocated a participant from one of them)."""
@@ -415,7 +419,9 @@ class AssessorProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assessor_profile"
     )
-    capacity = models.PositiveSmallIntegerField(default=20, help_text="Scripts at once, across providers")
+    capacity = models.PositiveSmallIntegerField(
+        default=DEFAULT_ASSESSOR_CAPACITY, help_text="Scripts at once, across providers"
+    )
     schools = models.ManyToManyField("participants.School", blank=True, related_name="assessors")
 
     def __str__(self) -> str:

@@ -23,12 +23,6 @@ class Outcome(StrEnum):
 
 
 OUTCOME_LABELS = {Outcome.PASS: "Pass", Outcome.BORDERLINE: "Borderline", Outcome.FAIL: "Fail"}
-# The feedback each outcome needs, in words an assessor reads beside the box.
-FEEDBACK_NEEDED = {
-    Outcome.PASS: "A short summary of the script's strengths.",
-    Outcome.BORDERLINE: "Detailed feedback: what the script does well and exactly what it must do better.",
-    Outcome.FAIL: "Detailed feedback: why the script fails, and what a pass would need.",
-}
 # The least feedback each outcome needs, in characters (a sentence for a summary, a paragraph for detail).
 FEEDBACK_LEAST = {Outcome.PASS: 20, Outcome.BORDERLINE: 300, Outcome.FAIL: 300}
 

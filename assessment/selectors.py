@@ -277,10 +277,6 @@ def submission_list(*, user: object) -> QuerySet[Submission]:
     )
 
 
-def submission_get(*, user: object, pk: int) -> Submission:
-    return get_object_or_404(submission_list(user=user), pk=pk)
-
-
 def own_submission(*, user: object, pk: int) -> Submission:
     return get_object_or_404(
         Submission.objects.filter(enrolment__participant__user=user).select_related("task", "enrolment"),

@@ -364,10 +364,9 @@ def _check_file(
     file: BinaryIO, *, task: AssessmentTask, label: str, word_limit: int, field: str
 ) -> CheckedDocument:
     """Check one uploaded file; a refusal names the form field it belongs to."""
-    try:
-        checked = check_document(file, allowed=task.file_types, max_bytes=task.max_bytes, label=label)
-    except DocumentRefused as refused:
-        raise DocumentRefused(refused.message, field=field) from None
+    checked = check_document(
+        file, allowed=task.file_types, max_bytes=task.max_bytes, label=label, field=field
+    )
     if checked.words > word_limit:
         over = checked.words - word_limit
         raise DocumentRefused(
@@ -517,6 +516,47 @@ def _record_version(
     return version
 
 
+def receipt_content(
+    *,
+    reference: str,
+    submission: Submission,
+    version: SubmissionVersion,
+    files: Iterable[SubmissionFile],
+    deadline: deadlines.TaskDeadline,
+    submitted_at: datetime.datetime,
+) -> dict[str, object]:
+    """What a receipt says, frozen as issued: reference, times, deadline and each file's hash and words."""
+    task = submission.task
+    return {
+        "reference": reference,
+        "candidate_number": submission.candidate_number,
+        "task": task.title,
+        "programme": submission.enrolment.cohort.programme.name,
+        "attempt": submission.attempt,
+        "version": version.number,
+        "upload_started_at": version.upload_started_at.isoformat(),
+        "uploaded_at": version.uploaded_at.isoformat(),
+        "submitted_at": submitted_at.isoformat(),
+        "deadline": deadline.ends_at.isoformat(),
+        "deadline_text": deadline.text(),
+        "extended": deadline.extended,
+        "files": [
+            {
+                "role": f.role,
+                "name": f.original_name,
+                "kind": f.kind,
+                "size": f.size,
+                "sha256": f.sha256,
+                "words": f.words,
+                "word_limit": task.main_word_limit
+                if f.role == SubmissionFile.Role.MAIN
+                else task.appendix_word_limit,
+            }
+            for f in files
+        ],
+    }
+
+
 @transaction.atomic
 def submission_submit(
     *, by: User, version: SubmissionVersion, declaration: bool, now: datetime.datetime | None = None
@@ -567,43 +607,22 @@ def submission_submit(
     late = deadline.extended and not version.upload_started_at < deadline.original_ends_at
     to = Status.LATE_WITH_EXTENSION if late else Status.SUBMITTED
     files = list(version.files.order_by(*MAIN_FIRST))
+    reference = _receipt_reference()
     receipt = Receipt.objects.create(
         submission=submission,
         version=version,
-        reference=_receipt_reference(),
+        reference=reference,
         issued_at=now,
         late_with_extension=late,
-        content={
-            "reference": None,  # filled below, once the reference is known
-            "candidate_number": submission.candidate_number,
-            "task": task.title,
-            "programme": enrolment.cohort.programme.name,
-            "attempt": submission.attempt,
-            "version": version.number,
-            "upload_started_at": version.upload_started_at.isoformat(),
-            "uploaded_at": version.uploaded_at.isoformat(),
-            "submitted_at": now.isoformat(),
-            "deadline": deadline.ends_at.isoformat(),
-            "deadline_text": deadline.text(),
-            "extended": deadline.extended,
-            "files": [
-                {
-                    "role": f.role,
-                    "name": f.original_name,
-                    "kind": f.kind,
-                    "size": f.size,
-                    "sha256": f.sha256,
-                    "words": f.words,
-                    "word_limit": task.main_word_limit
-                    if f.role == SubmissionFile.Role.MAIN
-                    else task.appendix_word_limit,
-                }
-                for f in files
-            ],
-        },
+        content=receipt_content(
+            reference=reference,
+            submission=submission,
+            version=version,
+            files=files,
+            deadline=deadline,
+            submitted_at=now,
+        ),
     )
-    receipt.content["reference"] = receipt.reference
-    receipt.save(update_fields=["content"])
     _history(submission, submission.status, to, by=by, at=now, note=f"Receipt {receipt.reference}")
     submission.status = to
     submission.submitted_version = version
@@ -759,10 +778,7 @@ def extension_request(
     stored = ""
     digest = ""
     if evidence is not None:
-        try:
-            checked = check_evidence(evidence, max_bytes=EVIDENCE_MAX_BYTES)
-        except DocumentRefused as refused:
-            raise DocumentRefused(refused.message, field="evidence") from None
+        checked = check_evidence(evidence, max_bytes=EVIDENCE_MAX_BYTES, field="evidence")
         stored = _store(evidence, checked, "evidence")
         digest = checked.sha256
     try:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from assessment.deadlines import MAX_UPLOAD_SPAN
+from assessment.documents import format_size
 
 # Form fields and multipart overhead allowed on top of the files themselves.
 OVERHEAD_BYTES = 64 * 1024
@@ -89,11 +90,6 @@ def cap_uploads(request: HttpRequest, max_bytes: int, files_expected: int = 2) -
     return handler
 
 
-def megabytes(size: int) -> str:
-    """ "25.3 MB"."""
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
 def refusal_too_large(handler: SizeCappedUploadHandler) -> str:
     limit = f"{handler.max_bytes // (1024 * 1024)} MB"
     return (
@@ -110,7 +106,7 @@ def refusal(handler: SizeCappedUploadHandler, labels: dict[str, str]) -> str:
     for field_name, size in handler.refused.items():
         label = labels.get(field_name, "file")
         return (
-            f"Your {label} is over {megabytes(size)}; the largest allowed is {limit}. Make it smaller (for "
+            f"Your {label} is over {format_size(size)}; the largest allowed is {limit}. Make it smaller (for "
             "example, compress its pictures or save it as PDF) and upload it again."
         )
     return ""

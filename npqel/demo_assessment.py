@@ -357,32 +357,14 @@ def _receipt(
         reference=reference,
         issued_at=m.submitted_at,
         emailed_at=m.submitted_at,
-        content={
-            "reference": reference,
-            "candidate_number": submission.candidate_number,
-            "task": m.task.title,
-            "programme": m.place.cohort.programme.name,
-            "attempt": 1,
-            "version": 1,
-            "upload_started_at": m.when.isoformat(),
-            "uploaded_at": m.when.isoformat(),
-            "submitted_at": m.submitted_at.isoformat() if m.submitted_at else None,
-            "deadline": m.deadline.ends_at.isoformat(),
-            "deadline_text": m.deadline.text(),
-            "extended": False,
-            "files": [
-                {
-                    "role": f.role,
-                    "name": f.original_name,
-                    "kind": f.kind,
-                    "size": f.size,
-                    "sha256": f.sha256,
-                    "words": f.words,
-                    "word_limit": m.task.main_word_limit if f.role == "main" else m.task.appendix_word_limit,
-                }
-                for f in files
-            ],
-        },
+        content=services.receipt_content(
+            reference=reference,
+            submission=submission,
+            version=version,
+            files=files,
+            deadline=m.deadline,
+            submitted_at=m.submitted_at,
+        ),
     )
 
 

@@ -299,7 +299,7 @@ def test_an_oversize_file_is_refused_while_it_streams(api, place):
 
     assert response.status_code == 400
     assert error(response)["fields"]["main"] == [
-        "Your main document is over 1.0 MB; the largest allowed is 1 MB. Make it smaller (for example, "
+        "Your main document is over 1 MB; the largest allowed is 1 MB. Make it smaller (for example, "
         "compress its pictures or save it as PDF) and upload it again."
     ]
     assert not Submission.objects.exists()
