@@ -17,6 +17,7 @@ from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from assessment import routing
 from assessment.models import (
     DEFAULT_ASSESSOR_CAPACITY,
     Allocation,
@@ -37,6 +38,8 @@ CONFLICT_DECLARED = "Conflict declared"
 # One lock for every allocation write: capacity is shared across providers, so two providers' runs must not
 # both give the same assessor their last free place. Runs are rare and short; one lock costs nothing.
 ALLOCATION_LOCK = 7_000_001
+# Days a second assessor or the lead assessor has to mark a script given to them automatically.
+AUTOMATIC_DUE_DAYS = 10
 
 # What an earlier allocation of another kind makes of its assessor, for second marking and the lead's decision.
 EARLIER_ROLE = {
@@ -200,15 +203,14 @@ def exclusion_reasons(
 # The plan ---------------------------------------------------------------------------------------------------
 
 
-def assessor_pool(provider: Provider) -> list[User]:
-    """The provider's assessors, in name order."""
-    return list(
-        User.objects.filter(
-            memberships__provider=provider, memberships__role=StaffMembership.Role.ASSESSOR, is_active=True
-        )
-        .distinct()
-        .order_by("full_name", "email", "pk")
+def assessor_pool(provider: Provider, *, leads_only: bool = False) -> list[User]:
+    """The provider's assessors (or only its lead assessors), in name order."""
+    assessors = User.objects.filter(
+        memberships__provider=provider, memberships__role=StaffMembership.Role.ASSESSOR, is_active=True
     )
+    if leads_only:
+        assessors = assessors.filter(assessor_profile__is_lead=True)
+    return list(assessors.distinct().order_by("full_name", "email", "pk"))
 
 
 def capacities(assessor_ids: Iterable[int]) -> dict[int, int]:
@@ -220,11 +222,12 @@ def capacities(assessor_ids: Iterable[int]) -> dict[int, int]:
 
 def live_loads(assessor_ids: Iterable[int]) -> dict[int, int]:
     """Scripts each assessor holds to mark, at every provider: live allocations not yet marked (a submitted
-    marking frees its place)."""
+    marking, or the lead's decision, frees its place)."""
     ids = list(assessor_ids)
     counted = dict(
         Allocation.objects.filter(assessor_id__in=ids, ended_at__isnull=True)
         .exclude(marking__status=Marking.Status.SUBMITTED)
+        .exclude(kind=Allocation.Kind.LEAD, submission__result__isnull=False)
         .values("assessor_id")
         .annotate(n=Count("pk"))
         .values_list("assessor_id", "n")
@@ -252,11 +255,17 @@ def allocation_plan(
     """Decide, without writing, which assessor of the provider's pool marks each script: never an excluded one,
     never above capacity, the least loaded first (ties by name, then id), scripts in candidate-number order."""
     loaded = _load_submissions(submissions)
-    pool = assessor_pool(provider)
+    pool = assessor_pool(provider, leads_only=kind == Allocation.Kind.LEAD)
     if not loaded:
         return Plan(kind=kind, lines=())
     if not pool:
-        problem = f"{provider.name} has no assessors yet. Invite an assessor, then allocate again."
+        if kind == Allocation.Kind.LEAD:
+            problem = (
+                f"{provider.name} has no lead assessor yet. Make an assessor a lead assessor on the "
+                "allocation page, then allocate again."
+            )
+        else:
+            problem = f"{provider.name} has no assessors yet. Invite an assessor, then allocate again."
         return Plan(kind=kind, lines=tuple(PlanLine(s, None, problem, ()) for s in loaded))
     by_id = {a.pk: a for a in pool}
     capacity = capacities(by_id)
@@ -290,6 +299,52 @@ def _lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ALLOCATION_LOCK])
 
 
+def scripts_awaiting(scripts: QuerySet[Submission], kind: str) -> list[Submission]:
+    """Of these submitted scripts, those waiting for an allocation of this kind: first marking, not yet
+    allocated; second marking, a first marking that routing sends on (assessment/routing.py); the lead's
+    decision, two markings that need it. None with a result already."""
+    scripts = scripts.filter(result__isnull=True).exclude(
+        allocations__kind=kind, allocations__ended_at__isnull=True
+    )
+    if kind == Allocation.Kind.FIRST:
+        return list(scripts)
+    firsts: dict[int, Marking] = {}
+    seconds: dict[int, Marking] = {}
+    for marking in Marking.objects.filter(
+        allocation__submission__in=scripts,
+        allocation__kind__in=[Allocation.Kind.FIRST, Allocation.Kind.SECOND],
+        status=Marking.Status.SUBMITTED,
+    ).select_related("allocation__submission__task__mark_scheme"):
+        mine = firsts if marking.allocation.kind == Allocation.Kind.FIRST else seconds
+        mine[marking.allocation.submission_id] = marking
+    waiting = []
+    for script in scripts:
+        first = firsts.get(script.pk)
+        if first is None:
+            continue
+        if kind == Allocation.Kind.SECOND:
+            if script.pk not in seconds and routing.second_marking(first).needed:
+                waiting.append(script)
+        elif script.pk in seconds and routing.lead_decision(first, seconds[script.pk]).needed:
+            waiting.append(script)
+    return waiting
+
+
+def _write(plan: Plan, *, by: User | None, due_on: datetime.date) -> None:
+    now = timezone.now()
+    Allocation.objects.bulk_create(
+        Allocation(
+            submission=line.submission,
+            kind=plan.kind,
+            assessor=line.assessor,
+            allocated_by=by,
+            allocated_at=now,
+            due_on=due_on,
+        )
+        for line in plan.allocated
+    )
+
+
 @transaction.atomic
 def allocation_run(
     *,
@@ -300,28 +355,34 @@ def allocation_run(
     kind: str = Allocation.Kind.FIRST,
     due_on: datetime.date,
 ) -> Plan:
-    """Allocate the task's submitted scripts at the provider (or one cohort) that have no live allocation of
-    this kind. Running it again allocates only scripts still without one."""
+    """Allocate the task's submitted scripts at the provider (or one cohort) that are waiting for an allocation
+    of this kind (see scripts_awaiting). Running it again allocates only scripts still without one."""
     require(by, Action.MANAGE_ASSESSMENT, provider.pk)
+    if due_on < timezone.localdate():
+        raise DomainError("The marking due date has passed. Choose a date from today on.", field="due_on")
     _lock()
-    scripts = Submission.objects.filter(
-        task=task, enrolment__provider=provider, status__in=SUBMITTED
-    ).exclude(allocations__kind=kind, allocations__ended_at__isnull=True)
+    scripts = Submission.objects.filter(task=task, enrolment__provider=provider, status__in=SUBMITTED)
     if cohort is not None:
         scripts = scripts.filter(enrolment__cohort=cohort)
-    plan = allocation_plan(provider=provider, submissions=scripts, kind=kind, today=timezone.localdate())
-    now = timezone.now()
-    Allocation.objects.bulk_create(
-        Allocation(
-            submission=line.submission,
-            kind=kind,
-            assessor=line.assessor,
-            allocated_by=by,
-            allocated_at=now,
-            due_on=due_on,
-        )
-        for line in plan.allocated
+    waiting = scripts_awaiting(scripts, kind)
+    plan = allocation_plan(provider=provider, submissions=waiting, kind=kind, today=timezone.localdate())
+    _write(plan, by=by, due_on=due_on)
+    return plan
+
+
+@transaction.atomic
+def allocation_next(*, submission: Submission, kind: str) -> Plan:
+    """Once a marking is submitted: give the script to a second assessor or the lead assessor straight away,
+    due AUTOMATIC_DUE_DAYS from today. When nobody is free, nothing is written and the script waits on the
+    provider admin's allocation page, with the reason."""
+    _lock()
+    plan = allocation_plan(
+        provider=submission.enrolment.provider,
+        submissions=[submission],
+        kind=kind,
+        today=timezone.localdate(),
     )
+    _write(plan, by=None, due_on=timezone.localdate() + datetime.timedelta(days=AUTOMATIC_DUE_DAYS))
     return plan
 
 
@@ -390,7 +451,90 @@ def conflict_declare(*, by: User, participant: Participant, reason: str) -> Conf
     declaration, _ = ConflictDeclaration.objects.get_or_create(
         assessor=by, participant=participant, defaults={"reason": reason.strip(), "declared_at": now}
     )
+    # A script they have already marked stays marked; the provider admin sees the declaration.
     Allocation.objects.filter(
         assessor=by, submission__enrolment__participant=participant, ended_at__isnull=True
-    ).update(ended_at=now, end_reason=CONFLICT_DECLARED)
+    ).exclude(marking__status=Marking.Status.SUBMITTED).update(ended_at=now, end_reason=CONFLICT_DECLARED)
     return declaration
+
+
+# Reminders --------------------------------------------------------------------------------------------------
+
+# Assessors are reminded this many days before a script is due, and again once it is overdue.
+MARKING_REMINDER_DAYS = 3
+
+
+def allocations_remind(*, today: datetime.date | None = None) -> int:
+    """Email each assessor, once per script, when marking is due within MARKING_REMINDER_DAYS and when it is
+    overdue; returns how many emails went. Scripts are named by candidate number only."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    today = today or timezone.localdate()
+    live = (
+        Allocation.objects.filter(ended_at__isnull=True)
+        .exclude(marking__status=Marking.Status.SUBMITTED)
+        .exclude(submission__result__isnull=False)
+    )
+    due_soon = live.filter(
+        due_on__gte=today,
+        due_on__lte=today + datetime.timedelta(days=MARKING_REMINDER_DAYS),
+        reminded_due_at__isnull=True,
+    )
+    overdue = live.filter(due_on__lt=today, reminded_overdue_at__isnull=True)
+    sent = 0
+    for field, queryset, late in (
+        ("reminded_due_at", due_soon, False),
+        ("reminded_overdue_at", overdue, True),
+    ):
+        by_assessor: dict[int, list[Allocation]] = defaultdict(list)
+        for allocation in queryset.select_related("assessor", "submission__task").order_by("due_on", "pk"):
+            by_assessor[allocation.assessor_id].append(allocation)
+        for allocations in by_assessor.values():
+            assessor = allocations[0].assessor
+            with transaction.atomic():
+                send_mail(
+                    subject=(
+                        f"Overdue: {plural(len(allocations), 'script')} to mark"
+                        if late
+                        else f"{plural(len(allocations), 'script')} to mark by "
+                        f"{allocations[0].due_on:%A} {allocations[0].due_on.day} {allocations[0].due_on:%B}"
+                    ),
+                    message=render_to_string(
+                        "assessment/email/marking_reminder.txt",
+                        {
+                            "assessor": assessor,
+                            "allocations": allocations,
+                            "late": late,
+                            "site_url": settings.SITE_URL.rstrip("/"),
+                        },
+                    ),
+                    from_email=None,
+                    recipient_list=[assessor.email],
+                )
+                Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(
+                    **{field: timezone.now()}
+                )
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def assessor_profile_set(
+    *, by: User, provider: Provider, assessor: User, capacity: int, is_lead: bool
+) -> AssessorProfile:
+    """A provider admin sets how many scripts one of their assessors takes at once (across every provider
+    they mark for) and whether they are a lead assessor."""
+    require(by, Action.MANAGE_ASSESSMENT, provider.pk)
+    if not StaffMembership.objects.filter(
+        user=assessor, provider=provider, role=StaffMembership.Role.ASSESSOR
+    ).exists():
+        raise DomainError(f"{assessor.display_name} is not an assessor for {provider.name}.")
+    if not 1 <= capacity <= 200:
+        raise DomainError("Capacity must be a whole number of scripts from 1 to 200.", field="capacity")
+    profile, _ = AssessorProfile.objects.get_or_create(user=assessor)
+    profile.capacity = capacity
+    profile.is_lead = is_lead
+    profile.save(update_fields=["capacity", "is_lead"])
+    return profile

@@ -128,8 +128,12 @@ def marking_save(
     if marking is not None and marking.status == Marking.Status.SUBMITTED:
         raise DomainError("You have submitted this marking, so it can no longer change.")
     current = marking.revision if marking is not None else 0
+    if revision != current and marking is None:
+        raise DomainError(
+            "This page is out of date, so nothing was saved. Reload it and make your changes again."
+        )
     if revision != current:
-        when = timezone.localtime(marking.saved_at) if marking is not None else None
+        when = timezone.localtime(marking.saved_at)
         raise DomainError(
             f"This marking was saved again at {when:%H:%M:%S} (perhaps in another tab) after you opened it, so "
             "your changes were not saved, to avoid overwriting it. Copy anything you need, reload the page and "
@@ -168,4 +172,8 @@ def marking_save(
     marking.saved_by = by
     marking.saved_at = now
     marking.save()
+    if submit:
+        from assessment.results import marking_submitted  # results builds on allocation, which reads markings
+
+        marking_submitted(marking)
     return marking

@@ -222,6 +222,9 @@ class SubmissionFile(models.Model):
     sha256 = models.CharField(max_length=64)
     words = models.PositiveIntegerField()
     pages = models.PositiveIntegerField(null=True, blank=True)
+    # The participant's own name or email found in the text (assessment/anonymity.py): they are warned, since
+    # marking is anonymous.
+    names_found = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["version", "-role"]  # the main document before the appendices
@@ -231,6 +234,13 @@ class SubmissionFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} of {self.version}"
+
+    @property
+    def names_warning(self) -> str:
+        """What to tell the participant when their name or email is in the document ("" when not)."""
+        from assessment.anonymity import names_warning
+
+        return names_warning(self.names_found)
 
 
 # Files of a version with the main document before the appendices ("main" sorts after "appendices"), as
@@ -355,6 +365,10 @@ class MarkScheme(models.Model):
     guidance = models.TextField(
         blank=True, help_text="Shown to assessors: mark positively, for relevance and justification"
     )
+    # After results are released: days a participant has to ask for a review, and, after a fail with attempts
+    # left (AssessmentTask.attempts_allowed), days they have to resubmit.
+    review_days = models.PositiveSmallIntegerField(default=14)
+    resubmission_days = models.PositiveSmallIntegerField(default=90)
 
     def __str__(self) -> str:
         return f"Mark scheme of {self.task}"
@@ -423,6 +437,8 @@ class AssessorProfile(models.Model):
         default=DEFAULT_ASSESSOR_CAPACITY, help_text="Scripts at once, across providers"
     )
     schools = models.ManyToManyField("participants.School", blank=True, related_name="assessors")
+    # A lead assessor decides when the first and second assessors disagree; their decision is final.
+    is_lead = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"Assessor profile of {self.user}"
@@ -468,6 +484,9 @@ class Allocation(models.Model):
     due_on = models.DateField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=300, blank=True)
+    # The marking-deadline reminders sent (assessment/tasks.py): a few days before the due date, and once overdue.
+    reminded_due_at = models.DateTimeField(null=True, blank=True)
+    reminded_overdue_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["allocated_at", "pk"]
@@ -510,3 +529,196 @@ class Marking(models.Model):
 
     def __str__(self) -> str:
         return f"Marking of {self.allocation}"
+
+
+class Result(models.Model):
+    """The outcome a script ends with once marking is done (assessment/results.py): from the first marking
+    alone, from two assessors who agree, or from the lead assessor's final decision. Participants see it only
+    once a provider admin releases it."""
+
+    class Outcome(models.TextChoices):
+        PASS = "pass", "Pass"  # noqa: S105 - an outcome, not a password
+        FAIL = "fail", "Fail"
+
+    class Route(models.TextChoices):
+        FIRST = "first", "First marking (not picked for second marking)"
+        AGREED = "agreed", "First and second assessors agreed"
+        LEAD = "lead", "Lead assessor's decision"
+        MODERATED = "moderated", "Changed by moderation"
+        REVIEWED = "reviewed", "Changed on review"
+
+    submission = models.OneToOneField(Submission, on_delete=models.PROTECT, related_name="result")
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    route = models.CharField(max_length=12, choices=Route.choices)
+    # Any marking of the script came out borderline: moderation samples take every such script.
+    was_borderline = models.BooleanField(default=False)
+    first_marking = models.ForeignKey(Marking, on_delete=models.PROTECT, related_name="+")
+    second_marking = models.ForeignKey(
+        Marking, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    feedback = models.TextField()  # what the participant reads once released
+    decided_at = models.DateTimeField()
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lead_rationale = models.TextField(blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Why it was released without a completed moderation ("" when moderation was complete).
+    release_note = models.TextField(blank=True)
+    # A fail released with attempts left: the last day to resubmit.
+    resubmit_by = models.DateField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)  # the participant told their result is out
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        indexes = [models.Index(fields=["decided_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} for {self.submission}"
+
+
+class ResultChange(models.Model):
+    """A released or decided outcome changed (by moderation or a review): before, after, who and why."""
+
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="changes")
+    from_outcome = models.CharField(max_length=8, choices=Result.Outcome.choices)
+    to_outcome = models.CharField(max_length=8, choices=Result.Outcome.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.result}: {self.from_outcome} → {self.to_outcome}"
+
+
+class ModerationSample(models.Model):
+    """The scripts of one provider and period sent for moderation (assessment/moderation.py): every assessor
+    represented, every borderline script, the rest at random up to the rate. The seed is recorded, so the same
+    sample can be drawn again and checked."""
+
+    provider = models.ForeignKey("programmes.Provider", on_delete=models.PROTECT, related_name="samples")
+    label = models.CharField(max_length=100)
+    # Results decided in this period (inclusive dates, UK time).
+    period_start = models.DateField()
+    period_end = models.DateField()
+    rate_percent = models.PositiveSmallIntegerField(default=10)
+    seed = models.CharField(max_length=32)
+    drawn_at = models.DateTimeField()
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-period_end", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="sample_period_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rate_percent__gte=1, rate_percent__lte=100), name="sample_rate_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Moderation sample {self.label} of {self.provider}"
+
+
+class ModerationItem(models.Model):
+    """One script in a sample and the moderator's verdict on its outcome: agree, or disagree with their own
+    outcome and why."""
+
+    class Reason(models.TextChoices):
+        BORDERLINE = "borderline", "Borderline: every borderline script is moderated"
+        ASSESSOR = "assessor", "So that every assessor's marking is seen"
+        RANDOM = "random", "Picked at random"
+
+    class Verdict(models.TextChoices):
+        AGREE = "agree", "Agree"
+        DISAGREE = "disagree", "Disagree"
+
+    sample = models.ForeignKey(ModerationSample, on_delete=models.CASCADE, related_name="items")
+    result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="moderation_items")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    # The outcome moderated (the result's outcome when the sample was drawn).
+    outcome_moderated = models.CharField(max_length=8, choices=Result.Outcome.choices)
+    verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True)
+    moderator_outcome = models.CharField(max_length=8, choices=Result.Outcome.choices, blank=True)
+    rationale = models.TextField(blank=True)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sample", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "result"], name="moderation_item_once_per_sample"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.result} in {self.sample}"
+
+
+class ReviewRequest(models.Model):
+    """A participant's request, within the mark scheme's review_days of release, that their result be
+    reviewed; and the provider's decision."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Waiting for a decision"
+        UPHELD = "upheld", "Outcome stands"
+        CHANGED = "changed", "Outcome changed"
+
+    result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="reviews")
+    reason = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    decision_note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["result"], condition=models.Q(status="requested"), name="one_open_review_per_result"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.result}"
+
+
+class Certificate(models.Model):
+    """The certificate of a passed qualification, with the code anyone can check at /verify/<code>. What it
+    says is frozen when issued (a later change of name or provider name does not rewrite it)."""
+
+    enrolment = models.OneToOneField(
+        "participants.Enrolment", on_delete=models.PROTECT, related_name="certificate"
+    )
+    code = models.CharField(
+        max_length=14, unique=True
+    )  # XXXX-XXXX-XXXX, letters and digits that can't be confused
+    name = models.CharField(max_length=200)
+    qualification = models.CharField(max_length=200)
+    provider_name = models.CharField(max_length=200)
+    awarded_on = models.DateField()
+    issued_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Certificate {self.code}"

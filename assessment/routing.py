@@ -1,6 +1,6 @@
 """Where a marked script goes next (issue 7): every fail and borderline script, and a random share of passes
 (the mark scheme's `second_marking_pass_percent`), is marked again by a second assessor; when the two
-disagree on the outcome, a lead assessor decides, and their decision is final.
+disagree on the outcome (or both find it borderline), a lead assessor decides, and their decision is final.
 
 The random pick is reproducible: it comes from the script's candidate number and id, so the same script is
 always picked or not, whoever asks and whenever, and a provider can show why it was picked.
@@ -40,7 +40,10 @@ def second_marking(marking: Marking) -> Route:
 
 
 def lead_decision(first: Marking, second: Marking) -> Route:
-    """Whether two submitted markings of the same script need the lead assessor, and why."""
+    """Whether two submitted markings of the same script need the lead assessor, and why. Two borderline
+    markings agree, but a result is pass or fail, so the lead decides those too."""
+    if first.outcome == second.outcome == Outcome.BORDERLINE:
+        return Route(True, "Both assessors found it borderline: the lead assessor decides pass or fail.")
     if first.outcome == second.outcome:
         return Route(False, f"Both assessors gave {OUTCOME_LABELS[Outcome(first.outcome)].lower()}.")
     return Route(

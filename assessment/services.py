@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessment import deadlines
+from assessment.anonymity import names_found
 from assessment.documents import (
     EVIDENCE_EXTENSIONS,
     CheckedDocument,
@@ -377,6 +378,13 @@ def _check_file(
     return checked
 
 
+def _names_in(file: BinaryIO, checked: CheckedDocument, by: User) -> list[str]:
+    """The participant's name or email as found in a checked document (a document that cannot be read well
+    enough to look is refused: it could not be made anonymous either)."""
+    file.seek(0)
+    return names_found(file.read(), checked.kind, full_name=by.full_name, email=by.email)
+
+
 def _store(file: BinaryIO, checked: CheckedDocument, folder: str) -> str:
     """Save under a generated name (never the client's) and return the stored name."""
     file.seek(0)
@@ -421,6 +429,10 @@ def version_upload(
         checked_appendices = _check_file(
             appendices, task=task, label="appendices", word_limit=task.appendix_word_limit, field="appendices"
         )
+    # Marking is anonymous: the participant is warned when their name or email is in the text.
+    names = {SubmissionFile.Role.MAIN: _names_in(main, checked_main, by)}
+    if appendices is not None and checked_appendices is not None:
+        names[SubmissionFile.Role.APPENDICES] = _names_in(appendices, checked_appendices, by)
     stored: list[str] = []
     try:
         stored.append(_store(main, checked_main, "submissions"))
@@ -431,6 +443,7 @@ def version_upload(
             enrolment=enrolment,
             task=task,
             started_at=started_at,
+            names=names,
             files=[
                 (
                     SubmissionFile.Role.MAIN,
@@ -467,6 +480,7 @@ def _record_version(
     task: AssessmentTask,
     started_at: datetime.datetime,
     files: Iterable[tuple[str, str, str, CheckedDocument]],
+    names: dict[str, list[str]],
 ) -> SubmissionVersion:
     # Two uploads at the same moment are taken one after the other: the place's row is the lock, so they make
     # one submission with two versions.
@@ -510,6 +524,7 @@ def _record_version(
             sha256=checked.sha256,
             words=checked.words,
             pages=checked.pages,
+            names_found=names.get(role, []),
         )
     submission.updated_at = now
     submission.save(update_fields=["status", "updated_at"])

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from assessment.views import participant, provider
+from assessment.views import marking, marking_admin, participant, provider
 
 # A participant's final assessment: tasks, windows and deadlines, uploads, submitting, receipts, extensions.
 participant_urls = [
@@ -48,4 +48,36 @@ provider_urls = [
         provider.assessment_exception_revoke,
         name="assessment_exception_revoke",
     ),
+]
+
+# Marking: an assessor's queue, the script beside the mark form, the lead's decision, anonymous script files.
+marking_urls = [
+    path("marking/", marking.marking_queue, name="marking_queue"),
+    path("marking/<int:pk>/", marking.marking_page, name="marking_page"),
+    path("marking/<int:pk>/autosave/", marking.marking_autosave, name="marking_autosave"),
+    path("marking/<int:pk>/decision/", marking.lead_decision, name="lead_decision"),
+    path("marking/<int:pk>/conflict/", marking.conflict_declare, name="marking_conflict"),
+    path("marking/files/<int:pk>/", marking.script_file, name="script_file"),
+    # The provider admin's side: allocation, moves, assessors, release.
+    path(
+        "cohorts/<int:pk>/assessment/<int:number>/marking/",
+        marking_admin.cohort_marking,
+        name="cohort_marking",
+    ),
+    path(
+        "cohorts/<int:pk>/assessment/<int:number>/marking/allocate/",
+        marking_admin.allocation_run,
+        name="allocation_run",
+    ),
+    path(
+        "cohorts/<int:pk>/assessment/<int:number>/marking/assessors/<int:user_pk>/",
+        marking_admin.assessor_set,
+        name="assessor_set",
+    ),
+    path(
+        "cohorts/<int:pk>/assessment/<int:number>/marking/release/",
+        marking_admin.results_release,
+        name="results_release",
+    ),
+    path("allocations/<int:pk>/move/", marking_admin.allocation_move, name="allocation_move"),
 ]

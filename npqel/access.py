@@ -57,6 +57,7 @@ class Action(StrEnum):
     VIEW_FEEDBACK = "view_feedback"  # session and programme ratings, never who gave them
     VIEW_SUBMISSIONS = "view_submissions"  # who has submitted, their receipts and scripts (with names)
     MANAGE_ASSESSMENT = "manage_assessment"  # assessment windows, extension decisions, eligibility overrides
+    MARK_SCRIPTS = "mark_scripts"  # mark the scripts allocated to them (by candidate number, never a name)
 
 
 # Which provider roles grant each action at the provider they hold the role at.
@@ -77,6 +78,7 @@ PROVIDER_POLICY: dict[Action, frozenset[Role]] = {
     Action.VIEW_FEEDBACK: frozenset({Role.PROVIDER_ADMIN, Role.FACILITATOR}),
     Action.VIEW_SUBMISSIONS: frozenset({Role.PROVIDER_ADMIN}),
     Action.MANAGE_ASSESSMENT: frozenset({Role.PROVIDER_ADMIN}),
+    Action.MARK_SCRIPTS: frozenset({Role.ASSESSOR}),
 }
 # Platform staff hold these at every provider (read-mostly: they support providers, they do not run them).
 PLATFORM_STAFF_ACTIONS = frozenset(
@@ -191,6 +193,12 @@ def require(user: object, action: Action, provider_id: int) -> None:
     """For writes: refuse unless the user holds `action` at this provider."""
     if not access_for(user).may(action, provider_id):
         raise PermissionDenied("Your role does not let you do this for this provider.")
+
+
+def require_moderator(user: object) -> None:
+    """403 for anyone but moderators (cross-provider; they see scripts by candidate number only)."""
+    if not access_for(user).moderator:
+        raise PermissionDenied("Only moderators can open this page.")
 
 
 def require_platform_staff(user: object) -> None:

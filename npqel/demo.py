@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from npqel.access import MFA_REQUIRED_ROLES, ROLE_LABELS, Role
 from npqel.demo_assessment import demo_assessment_load
+from npqel.demo_marking import demo_marking_load
 from npqel.demo_participants import demo_participants_load
 from npqel.demo_programmes import demo_programmes_load
 from participants.models import Enrolment, Participant
@@ -129,4 +130,6 @@ def demo_load() -> list[DemoLogin]:
             setattr(user, flag, True)
             user.save(update_fields=[flag])
         logins.append(DemoLogin(email, role, "all providers", True, demo_totp_secret(email)))
+    # Marking, moderation, released results and certificates (after the moderator exists: their verdicts).
+    demo_marking_load(today=timezone.localdate())
     return logins

@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from npqel.access import access_for
 
 # Paths a person without a second factor can still reach: setting one up, signing out, the health check.
-ALLOWED_PREFIXES = ("/accounts/", "/static/", "/health/", "/api/")
+ALLOWED_PREFIXES = ("/accounts/", "/static/", "/health/", "/api/", "/verify/")
 
 
 class RequireMfaMiddleware:

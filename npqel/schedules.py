@@ -15,6 +15,16 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "assessment.tasks.receipts_email_unsent_task",
         "schedule": timedelta(minutes=5),
     },
+    # Result emails never sent (participants are told their result is out once each).
+    "send-unsent-result-emails": {
+        "task": "assessment.tasks.results_email_unsent_task",
+        "schedule": timedelta(minutes=5),
+    },
+    # Assessors hear of marking due within MARKING_REMINDER_DAYS and of marking overdue, once each.
+    "marking-reminders": {
+        "task": "assessment.tasks.marking_reminders_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
     # Engagement changes with time too (sessions end, self-paced hours fall due): everything, every night.
     "recompute-all-engagement": {
         "task": "participants.tasks.engagement_recompute_all_task",

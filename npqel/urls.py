@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts import views as account_views
+from assessment.urls import marking_urls
 from assessment.urls import participant_urls as assessment_participant_urls
 from assessment.urls import provider_urls as assessment_provider_urls
 from npqel import views
@@ -106,6 +107,9 @@ urlpatterns = [
     *checkin_urls,
     *assessment_participant_urls,
     *assessment_provider_urls,
+    *marking_urls,
+    path("", include("assessment.urls_certificates")),
+    path("", include("assessment.urls_moderation")),
     path("api/v1/", include(("npqel.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),

@@ -18,6 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "providers": provider_list(user=request.user) if access.anywhere(Action.VIEW_PROVIDER) else None,
         "participant": participant_home(user=request.user) if Role.PARTICIPANT in access.roles else None,
         "is_moderator": access.moderator,
+        "is_assessor": access.anywhere(Action.MARK_SCRIPTS),
         "is_platform_staff": access.platform_staff,
     }
     return render(request, "home.html", context)

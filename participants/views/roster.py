@@ -204,6 +204,7 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "fsm_percent": _percent(enrolment.participant.school),
             "show_equality": access.may(Action.VIEW_EQUALITY_DATA, enrolment.provider_id),
             "can_manage": can_manage,
+            "can_manage_assessment": access.may(Action.MANAGE_ASSESSMENT, enrolment.provider_id),
             "actions": actions,
             "ended_actions_only": not TRANSITIONS[enrolment.status],
             **component_done_context(request.user, enrolment),

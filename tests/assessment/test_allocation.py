@@ -18,12 +18,14 @@ from assessment.allocation import (
     conflict_declare,
     exclusion_reasons,
 )
+from assessment.marking import mark_scheme_create_default
 from assessment.models import Allocation, AssessmentTask, AssessorProfile, Marking, Submission
 from npqel.access import Role
 from npqel.errors import DomainError
 from participants.models import Enrolment
 from programmes.models import Provider, StaffMembership
 from tests.assessment.factories import case_study_place, make_eligible, upload
+from tests.assessment.marking_setup import mark
 from tests.participants.factories import EnrolmentFactory, SchoolFactory
 from tests.people import person
 from tests.programmes.factories import DeliveryGroupFactory, SessionFactory, StaffMembershipFactory
@@ -31,7 +33,7 @@ from tests.programmes.factories import DeliveryGroupFactory, SessionFactory, Sta
 UK = zoneinfo.ZoneInfo("Europe/London")
 DURING = datetime.datetime(2026, 3, 25, 20, 0, tzinfo=UK)  # inside case_study_place's window
 TODAY = datetime.date(2026, 4, 1)
-DUE = datetime.date(2026, 4, 30)
+DUE = timezone.localdate() + datetime.timedelta(days=30)  # marking is due from today on
 
 pytestmark = pytest.mark.django_db
 
@@ -143,8 +145,10 @@ def test_second_marking_never_goes_to_the_first_marker(provider):
         first.pk: ["Marked it first"],
         other.pk: [],
     }
-    allocation_run(by=admin, provider=provider, task=task, kind="second", due_on=DUE)
+    mark_scheme_create_default(by=None, task=task)
+    mark(live(script), "fail")  # every fail is second-marked, and the script goes on at once
     assert live(script, "second").assessor == other
+    assert allocation_run(by=admin, provider=provider, task=task, kind="second", due_on=DUE).lines == ()
 
 
 def test_load_is_balanced_within_capacity_counting_other_providers_scripts(provider, other_provider):

@@ -107,3 +107,10 @@ def test_only_the_allocated_assessor_marks_and_only_while_allocated(allocated, p
     allocation.save()
     with pytest.raises(DomainError, match="moved to another assessor"):
         _save(allocation, criteria, 0, [5])
+
+
+def test_a_first_save_from_a_page_that_claims_a_later_revision_is_refused_plainly(allocated):
+    allocation, criteria, _ = allocated
+    with pytest.raises(DomainError, match="This page is out of date, so nothing was saved"):
+        _save(allocation, criteria, 3, [7])
+    assert not Marking.objects.exists()

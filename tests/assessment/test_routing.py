@@ -39,3 +39,9 @@ def test_the_lead_decides_only_when_the_two_disagree():
     assert route.reason == (
         "The assessors disagree (borderline and fail): the lead assessor decides, and that is final."
     )
+
+
+def test_two_borderline_markings_go_to_the_lead_who_decides_pass_or_fail():
+    route = lead_decision(marking("borderline"), marking("borderline"))
+    assert route.needed
+    assert route.reason == "Both assessors found it borderline: the lead assessor decides pass or fail."

@@ -30,6 +30,7 @@ from tests.isolation.cases_api_programmes import API_LISTS, API_SCOPED
 from tests.isolation.cases_assessment import PROVIDER_ASSESSMENT_LISTS, PROVIDER_ASSESSMENT_SCOPED
 from tests.isolation.cases_assessment_participant import ASSESSMENT_PARTICIPANT_SCOPED
 from tests.isolation.cases_calendar import CALENDAR_LISTS, CALENDAR_SCOPED, CALENDAR_UNSCOPED
+from tests.isolation.cases_certificates import CERTIFICATE_LISTS, CERTIFICATE_SCOPED, CERTIFICATE_UNSCOPED
 from tests.isolation.cases_checkin import CHECKIN_LISTS, CHECKIN_SCOPED, CHECKIN_UNSCOPED
 from tests.isolation.cases_design import DESIGN_LISTS, DESIGN_SCOPED
 from tests.isolation.cases_imports import (
@@ -41,6 +42,8 @@ from tests.isolation.cases_imports import (
 )
 from tests.isolation.cases_learning import LEARNING_LISTS, LEARNING_SCOPED
 from tests.isolation.cases_logs import LOG_LISTS, LOG_SCOPED
+from tests.isolation.cases_marking import MARKING_SCOPED, MARKING_UNSCOPED
+from tests.isolation.cases_moderation import MODERATION_LISTS, MODERATION_SCOPED, MODERATION_UNSCOPED
 from tests.isolation.cases_participants import ROSTER_LISTS, ROSTER_SCOPED
 from tests.isolation.cases_registers import REGISTER_LISTS, REGISTER_SCOPED
 from tests.isolation.urls import all_routes
@@ -135,6 +138,9 @@ SCOPED: dict[str, Scoped] = {
     **CHECKIN_SCOPED,
     **ASSESSMENT_PARTICIPANT_SCOPED,
     **PROVIDER_ASSESSMENT_SCOPED,
+    **MARKING_SCOPED,
+    **MODERATION_SCOPED,
+    **CERTIFICATE_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -160,6 +166,8 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **LEARNING_LISTS,
     **CHECKIN_LISTS,
     **PROVIDER_ASSESSMENT_LISTS,
+    **MODERATION_LISTS,
+    **CERTIFICATE_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
@@ -180,6 +188,9 @@ UNSCOPED: dict[str, str] = {
     **PARTICIPANT_API_UNSCOPED,
     **ASSESSMENT_API_UNSCOPED,
     **CHECKIN_UNSCOPED,
+    **MARKING_UNSCOPED,
+    **MODERATION_UNSCOPED,
+    **CERTIFICATE_UNSCOPED,
 }
 # django-allauth's pages concern only the signed-in (or signing-in) person's own account.
 ALLAUTH_MODULE_PREFIX = "allauth."

@@ -334,6 +334,7 @@ def test_a_completed_place_shows_its_result_briefly(client, time_machine, admin,
     assert (
         page.row("NPQEL Autumn " + provider.name)[-1]
         == "Completed — you passed (result on 14 September 2026) Rate the programme NPQEL Autumn"
+        " Download your transcript (PDF) for NPQEL Autumn"
     )
     for gone in ("What is next", "Your deadline", "Funding and fees"):
         assert gone not in page.text
@@ -362,7 +363,7 @@ def test_current_places_come_first_and_past_ones_are_brief(client, time_machine,
         "NPQEL 2019 " + provider.name,
         "2019-spring",
         "1 March 2019",
-        "Withdrawn on 4 October 2019 (change in career)",
+        "Withdrawn on 4 October 2019 (change in career) Download your transcript (PDF) for NPQEL 2019",
     ]
     assert "Your earlier places" in page.text
     # One deadline: the withdrawn place has none.

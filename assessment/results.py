@@ -1,0 +1,365 @@
+"""From markings to a result, and from a result to the participant (issue 7).
+
+- A submitted first marking either decides the script (a pass not picked for second marking) or sends it to a
+  second assessor (assessment/routing.py). Two markings that agree on pass or fail decide it; when they
+  disagree, or both say borderline, the lead assessor decides, and that is final. Each decision is a `Result`.
+- A provider admin releases a cohort's results for a task once every script has a result and moderation is
+  complete, or explicitly without moderation, with a reason. Then participants are emailed, and a place
+  becomes completed (every task passed: a certificate is issued) or failed (a fail with no attempt left). A
+  fail with an attempt left keeps the place active with a date to resubmit by.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from assessment import routing
+from assessment.allocation import SUBMITTED, allocation_next
+from assessment.models import (
+    Allocation,
+    AssessmentTask,
+    Marking,
+    ModerationItem,
+    ModerationSample,
+    Result,
+    Submission,
+)
+from assessment.outcomes import Outcome, feedback_problem
+from npqel.access import Action, require
+from npqel.errors import DomainError
+from npqel.jobs import enqueue
+from npqel.words import plural
+from participants.models import Enrolment
+from programmes.models import Cohort
+
+# The least a lead assessor writes to say why they decided as they did.
+RATIONALE_LEAST = 40
+
+
+def _decide(
+    *,
+    submission: Submission,
+    outcome: str,
+    route: str,
+    first: Marking,
+    second: Marking | None = None,
+    feedback: str,
+    lead: User | None = None,
+    rationale: str = "",
+) -> Result:
+    markings = [m for m in (first, second) if m is not None]
+    return Result.objects.create(
+        submission=submission,
+        outcome=outcome,
+        route=route,
+        was_borderline=any(m.outcome == Outcome.BORDERLINE for m in markings),
+        first_marking=first,
+        second_marking=second,
+        total=(second or first).total if route != Result.Route.LEAD else None,
+        feedback=feedback,
+        decided_at=timezone.now(),
+        lead=lead,
+        lead_rationale=rationale,
+    )
+
+
+def _submitted_marking(submission: Submission, kind: str) -> Marking:
+    return Marking.objects.get(
+        allocation__submission=submission, allocation__kind=kind, status=Marking.Status.SUBMITTED
+    )
+
+
+def marking_submitted(marking: Marking) -> Result | None:
+    """What follows a submitted marking (called by marking_save, inside its transaction): the script's result,
+    or its allocation to the next assessor (None: the script waits for them)."""
+    allocation = marking.allocation
+    submission = allocation.submission
+    if allocation.kind == Allocation.Kind.FIRST:
+        if routing.second_marking(marking).needed:
+            allocation_next(submission=submission, kind=Allocation.Kind.SECOND)
+            return None
+        return _decide(
+            submission=submission,
+            outcome=Result.Outcome.PASS,
+            route=Result.Route.FIRST,
+            first=marking,
+            feedback=marking.feedback,
+        )
+    if allocation.kind == Allocation.Kind.SECOND:
+        first = _submitted_marking(submission, Allocation.Kind.FIRST)
+        if routing.lead_decision(first, marking).needed:
+            allocation_next(submission=submission, kind=Allocation.Kind.LEAD)
+            return None
+        return _decide(
+            submission=submission,
+            outcome=first.outcome,
+            route=Result.Route.AGREED,
+            first=first,
+            second=marking,
+            feedback=first.feedback,
+        )
+    raise DomainError("The lead assessor records a decision, not a marking.")
+
+
+@transaction.atomic
+def lead_decide(*, by: User, allocation: Allocation, outcome: str, feedback: str, rationale: str) -> Result:
+    """The lead assessor's final decision on a script the first and second assessors disagreed on (or both
+    found borderline): pass or fail, the feedback the participant reads, and why."""
+    allocation = (
+        Allocation.objects.select_for_update(of=("self",))
+        .select_related("submission__task__mark_scheme")
+        .get(pk=allocation.pk)
+    )
+    if allocation.assessor_id != by.pk or allocation.kind != Allocation.Kind.LEAD:
+        raise PermissionDenied("Only the lead assessor this script is allocated to can decide it.")
+    if allocation.ended_at is not None:
+        raise DomainError(
+            "This script has been moved to another lead assessor, so your decision was not saved."
+        )
+    submission = allocation.submission
+    if Result.objects.filter(submission=submission).exists():
+        raise DomainError("This script already has its final result.")
+    if outcome not in Result.Outcome.values:
+        raise DomainError("Choose pass or fail.", field="outcome")
+    problem = feedback_problem(Outcome(outcome), feedback)
+    if problem:
+        raise DomainError(problem, field="feedback")
+    if len(" ".join(rationale.split())) < RATIONALE_LEAST:
+        raise DomainError(
+            f"Say why you decided this, against the mark scheme (at least {RATIONALE_LEAST} characters).",
+            field="rationale",
+        )
+    return _decide(
+        submission=submission,
+        outcome=outcome,
+        route=Result.Route.LEAD,
+        first=_submitted_marking(submission, Allocation.Kind.FIRST),
+        second=_submitted_marking(submission, Allocation.Kind.SECOND),
+        feedback=feedback.strip(),
+        lead=by,
+        rationale=rationale.strip(),
+    )
+
+
+# Release ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReleaseCheck:
+    """Whether a cohort's results for a task can be released, and what stands in the way."""
+
+    scripts: int
+    results: list[Result]  # decided, not yet released
+    still_marking: list[str]  # candidate numbers
+    unmoderated: list[Result]  # not covered by a completed moderation sample
+    released: int
+    unnamed: list[str] = field(default_factory=list)  # emails of passing participants with no full name
+
+    @property
+    def problem(self) -> str:
+        if self.still_marking:
+            return (
+                f"{plural(len(self.still_marking), 'script')} still being marked "
+                f"({', '.join(self.still_marking[:10])}{'…' if len(self.still_marking) > 10 else ''}). "
+                "Release once every script has its result."
+            )
+        if not self.results:
+            return "There are no results waiting to be released." if self.released else "No scripts yet."
+        if self.unnamed:
+            return (
+                f"A certificate carries the participant's full name, and {plural(len(self.unnamed), 'participant')} "
+                f"who passed {'has' if len(self.unnamed) == 1 else 'have'} none on their account "
+                f"({', '.join(self.unnamed)}). Add it on their record, then release."
+            )
+        return ""
+
+
+def _latest_submitted_ids(cohort: Cohort, task: AssessmentTask) -> list[int]:
+    """Each place's latest submitted attempt at the task, on the cohort."""
+    latest: dict[int, tuple[int, int]] = {}
+    for pk, enrolment_id, attempt in Submission.objects.filter(
+        enrolment__cohort=cohort, task=task, status__in=SUBMITTED
+    ).values_list("pk", "enrolment_id", "attempt"):
+        latest[enrolment_id] = max(latest.get(enrolment_id, (0, 0)), (attempt, pk))
+    return [pk for _, pk in latest.values()]
+
+
+def _moderated(results: list[Result], provider_id: int) -> set[int]:
+    """Ids of the results moderation has covered: in a sample of the provider whose period takes in the day the
+    result was decided, drawn after it was decided, with a verdict on every item of the sample."""
+    if not results:
+        return set()
+    samples = list(
+        ModerationSample.objects.filter(provider_id=provider_id).exclude(items__verdict="").distinct()
+    )
+    open_samples = set(
+        ModerationItem.objects.filter(sample__provider_id=provider_id, verdict="").values_list(
+            "sample_id", flat=True
+        )
+    )
+    complete = [s for s in samples if s.pk not in open_samples]
+    covered = set()
+    for result in results:
+        day = timezone.localdate(result.decided_at)
+        if any(s.period_start <= day <= s.period_end and s.drawn_at >= result.decided_at for s in complete):
+            covered.add(result.pk)
+    return covered
+
+
+def release_check(*, cohort: Cohort, task: AssessmentTask) -> ReleaseCheck:
+    """What releasing the cohort's results for this task would release, and what stands in the way."""
+    scripts = list(
+        Submission.objects.filter(pk__in=_latest_submitted_ids(cohort, task))
+        .select_related("result", "enrolment__participant__user")
+        .order_by("candidate_number")
+    )
+    with_result = [s for s in scripts if hasattr(s, "result")]
+    still_marking = [s.candidate_number for s in scripts if not hasattr(s, "result")]
+    waiting = [s.result for s in with_result if s.result.released_at is None]
+    covered = _moderated(waiting, cohort.programme.provider_id)
+    return ReleaseCheck(
+        scripts=len(scripts),
+        results=waiting,
+        still_marking=still_marking,
+        unmoderated=[r for r in waiting if r.pk not in covered],
+        released=len(with_result) - len(waiting),
+        unnamed=[
+            r.submission.enrolment.participant.user.email
+            for r in waiting
+            if r.outcome == Result.Outcome.PASS
+            and not r.submission.enrolment.participant.user.full_name.strip()
+        ],
+    )
+
+
+@transaction.atomic
+def results_release(
+    *, by: User, cohort: Cohort, task: AssessmentTask, without_moderation: str = ""
+) -> list[Result]:
+    """Release the cohort's decided results for the task: participants see them and are emailed, and each place
+    moves on (see the module's docstring). Refused while a script is still being marked; refused while
+    moderation is not complete unless `without_moderation` says why."""
+    from assessment import tasks  # the email job; imported here since tasks imports this module
+
+    require(by, Action.MANAGE_ASSESSMENT, cohort.programme.provider_id)
+    if task.scheme.programme_id != cohort.programme_id:
+        raise DomainError("That task is not part of this cohort's programme.")
+    Cohort.objects.select_for_update().get(pk=cohort.pk)  # one release of a cohort at a time
+    check = release_check(cohort=cohort, task=task)
+    if check.problem:
+        raise DomainError(check.problem)
+    reason = without_moderation.strip()
+    if check.unmoderated and not reason:
+        raise DomainError(
+            f"{plural(len(check.unmoderated), 'result')} not yet covered by a completed moderation sample. "
+            "Draw a moderation sample and wait for the moderator's verdicts, or say why you are releasing "
+            "without moderation.",
+            field="without_moderation",
+        )
+    now = timezone.now()
+    today = timezone.localdate(now)
+    scheme = task.mark_scheme
+    unmoderated = {r.pk for r in check.unmoderated}
+    for result in check.results:
+        result.released_at = now
+        result.released_by = by
+        result.release_note = reason if result.pk in unmoderated else ""
+        if result.outcome == Result.Outcome.FAIL and result.submission.attempt < task.attempts_allowed:
+            result.resubmit_by = today + datetime.timedelta(days=scheme.resubmission_days)
+        result.save(update_fields=["released_at", "released_by", "release_note", "resubmit_by"])
+    for enrolment_id in {r.submission.enrolment_id for r in check.results}:
+        place_after_results(Enrolment.objects.get(pk=enrolment_id))
+    for result in check.results:
+        enqueue(tasks.result_email_task, result.pk)
+    return check.results
+
+
+def _latest_released(enrolment: Enrolment) -> dict[int, Result]:
+    """The released result of each task's latest attempt, by task id."""
+    latest: dict[int, Result] = {}
+    for result in (
+        Result.objects.filter(submission__enrolment=enrolment, released_at__isnull=False)
+        .select_related("submission")
+        .order_by("submission__attempt")
+    ):
+        latest[result.submission.task_id] = result
+    return latest
+
+
+def place_after_results(enrolment: Enrolment) -> None:
+    """Move a place on once its results are out: completed when every task is passed (and its certificate
+    issued), failed when a task is failed with no attempt left. Otherwise it stays as it is."""
+    from assessment.certificates import certificate_issue
+    from participants import services as participant_services
+
+    if enrolment.status != Enrolment.Status.ACTIVE:
+        return
+    tasks_ = list(AssessmentTask.objects.filter(scheme__programme_id=enrolment.cohort.programme_id))
+    latest = _latest_released(enrolment)
+    failed_for_good = [
+        r
+        for r in latest.values()
+        if r.outcome == Result.Outcome.FAIL and r.submission.attempt >= r.submission.task.attempts_allowed
+    ]
+    if failed_for_good:
+        participant_services.enrolment_record_outcome(by=None, enrolment=enrolment, passed=False)
+    elif tasks_ and all(t.pk in latest and latest[t.pk].outcome == Result.Outcome.PASS for t in tasks_):
+        participant_services.enrolment_record_outcome(by=None, enrolment=enrolment, passed=True)
+        certificate_issue(enrolment=enrolment)
+
+
+def result_mark_emailed(*, result_id: int) -> bool:
+    """Tell the participant their result is out (not what it is: they read it signed in); once only."""
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    with transaction.atomic():
+        result = (
+            Result.objects.select_for_update(of=("self",))
+            .select_related(
+                "submission__enrolment__participant__user", "submission__enrolment__cohort__programme"
+            )
+            .select_related("submission__task")
+            .filter(pk=result_id, released_at__isnull=False, emailed_at__isnull=True)
+            .first()
+        )
+        if result is None:
+            return False
+        enrolment = result.submission.enrolment
+        user = enrolment.participant.user
+        send_mail(
+            subject=f"Your result for {result.submission.task.title} is ready",
+            message=render_to_string(
+                "assessment/email/result.txt",
+                {
+                    "result": result,
+                    "enrolment": enrolment,
+                    "user": user,
+                    "site_url": settings.SITE_URL.rstrip("/"),
+                },
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        result.emailed_at = timezone.now()
+        result.save(update_fields=["emailed_at"])
+    return True
+
+
+def results_email_unsent(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> int:
+    """Queue the result emails never sent (the broker or mail server was down); returns how many."""
+    from assessment import tasks
+
+    unsent = list(
+        Result.objects.filter(emailed_at__isnull=True, released_at__lt=timezone.now() - older_than)
+        .order_by("released_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for result_id in unsent:
+        enqueue(tasks.result_email_task, result_id)
+    return len(unsent)
