@@ -120,6 +120,18 @@ def task_deadline(
     )
 
 
+def resubmission_deadline(task: AssessmentTask, resubmit_by: datetime.date) -> TaskDeadline:
+    """The deadline of a resubmission after a fail: the task's deadline time on the date given at release."""
+    end = ends_at(resubmit_by, task.deadline_time)
+    return TaskDeadline(
+        last_day=resubmit_by,
+        ends_at=end,
+        deadline_time=task.deadline_time,
+        extended=False,
+        original_ends_at=end,
+    )
+
+
 def countdown(until: datetime.datetime, now: datetime.datetime | None = None) -> str:
     """ "3 days 4 hours left", "5 hours 12 minutes left", "12 minutes left", "Closed"."""
     left = until - (now or timezone.now())

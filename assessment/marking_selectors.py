@@ -20,6 +20,7 @@ from assessment.models import (
     Marking,
     ModerationItem,
     Result,
+    ReviewRequest,
     Submission,
     SubmissionFile,
 )
@@ -225,3 +226,40 @@ def allocation_for_admin(*, user: User, pk: int) -> Allocation:
     if allocation is None:
         raise Http404("No live allocation has this number.")
     return allocation
+
+
+# Reviews of released results -------------------------------------------------------------------------------
+
+
+def review_queue(*, provider) -> tuple[list[ReviewRequest], list[ReviewRequest]]:
+    """The provider's review requests waiting for a decision (oldest first) and the latest decided (newest
+    first, at most 50); a fixed number of queries."""
+    reviews = ReviewRequest.objects.filter(result__submission__enrolment__provider=provider).select_related(
+        "result__submission__enrolment__participant__user", "result__submission__task", "decided_by"
+    )
+    waiting = list(reviews.filter(status=ReviewRequest.Status.REQUESTED).order_by("requested_at", "pk"))
+    decided = list(reviews.exclude(status=ReviewRequest.Status.REQUESTED).order_by("-decided_at", "-pk")[:50])
+    return waiting, decided
+
+
+def review_for_decision(*, user: User, pk: int) -> ReviewRequest:
+    """A review request of a provider the user may see assessment at (deciding needs MANAGE_ASSESSMENT)."""
+    require_page(user, Action.VIEW_SUBMISSIONS)
+    review = (
+        ReviewRequest.objects.filter(
+            provider_q(user, Action.VIEW_SUBMISSIONS, via="result__submission__enrolment__provider"), pk=pk
+        )
+        .select_related(
+            "result__submission__enrolment__participant__user",
+            "result__submission__enrolment__cohort__programme__provider",
+            "result__submission__task",
+            "result__first_marking__allocation__assessor",
+            "result__second_marking__allocation__assessor",
+            "result__lead",
+            "decided_by",
+        )
+        .first()
+    )
+    if review is None:
+        raise Http404("No review request has this number.")
+    return review

@@ -23,10 +23,13 @@ from assessment.allocation import SUBMITTED, allocation_next
 from assessment.models import (
     Allocation,
     AssessmentTask,
+    Certificate,
     Marking,
     ModerationItem,
     ModerationSample,
     Result,
+    ResultChange,
+    ReviewRequest,
     Submission,
 )
 from assessment.outcomes import Outcome, feedback_problem
@@ -363,3 +366,144 @@ def results_email_unsent(*, older_than: datetime.timedelta = datetime.timedelta(
     for result_id in unsent:
         enqueue(tasks.result_email_task, result_id)
     return len(unsent)
+
+
+# Reviews ------------------------------------------------------------------------------------------------------
+
+# The least a participant writes to say why their result should be reviewed.
+REVIEW_REASON_LEAST = 40
+
+
+@transaction.atomic
+def review_request(*, by: User, result: Result, reason: str) -> ReviewRequest:
+    """A participant asks for their released result to be reviewed, within the mark scheme's review days."""
+    result = (
+        Result.objects.select_for_update(of=("self",))
+        .select_related("submission__enrolment__participant", "submission__task__mark_scheme")
+        .get(pk=result.pk)
+    )
+    if result.submission.enrolment.participant.user_id != by.pk:
+        raise PermissionDenied("Only the participant can ask for their result to be reviewed.")
+    if result.released_at is None:
+        raise DomainError("Your result is not released yet.")
+    days = result.submission.task.mark_scheme.review_days
+    if timezone.now() >= result.released_at + datetime.timedelta(days=days):
+        raise DomainError(
+            f"A review can be asked for within {plural(days, 'day')} of the result, and that time has passed. "
+            "Contact your provider if something stopped you asking in time."
+        )
+    if ReviewRequest.objects.filter(result=result, status=ReviewRequest.Status.REQUESTED).exists():
+        raise DomainError("You have already asked for a review of this result: your provider will decide.")
+    if len(" ".join(reason.split())) < REVIEW_REASON_LEAST:
+        raise DomainError(
+            "Say what you think was marked wrongly and why, against the mark scheme "
+            f"(at least {REVIEW_REASON_LEAST} characters).",
+            field="reason",
+        )
+    return ReviewRequest.objects.create(
+        result=result, reason=reason.strip(), requested_by=by, requested_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def review_decide(*, by: User, review: ReviewRequest, change: bool, note: str) -> ReviewRequest:
+    """A provider admin decides a review: the outcome stands, or it changes (pass to fail or fail to pass, with
+    the place and certificate following). The note is what the participant reads."""
+    review = (
+        ReviewRequest.objects.select_for_update(of=("self",))
+        .select_related("result__submission__enrolment__participant", "result__submission__task")
+        .get(pk=review.pk)
+    )
+    enrolment = review.result.submission.enrolment
+    require(by, Action.MANAGE_ASSESSMENT, enrolment.provider_id)
+    if enrolment.participant.user_id == by.pk:
+        raise PermissionDenied("Another admin of your provider must decide a review of your own result.")
+    if review.status != ReviewRequest.Status.REQUESTED:
+        raise DomainError("This review has already been decided.")
+    if len(" ".join(note.split())) < REVIEW_REASON_LEAST:
+        raise DomainError(
+            f"Explain the decision to the participant (at least {REVIEW_REASON_LEAST} characters).",
+            field="note",
+        )
+    now = timezone.now()
+    review.status = ReviewRequest.Status.CHANGED if change else ReviewRequest.Status.UPHELD
+    review.decision_note = note.strip()
+    review.decided_by = by
+    review.decided_at = now
+    review.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    if change:
+        _outcome_changed_on_review(review.result, by=by, note=review.decision_note, now=now)
+    return review
+
+
+def _outcome_changed_on_review(result: Result, *, by: User, note: str, now: datetime.datetime) -> None:
+    from assessment.certificates import certificate_issue, certificate_revoke
+    from participants import services as participant_services
+
+    before = result.outcome
+    after = Result.Outcome.PASS if before == Result.Outcome.FAIL else Result.Outcome.FAIL
+    ResultChange.objects.create(
+        result=result, from_outcome=before, to_outcome=after, changed_by=by, changed_at=now, reason=note
+    )
+    result.outcome = after
+    result.route = Result.Route.REVIEWED
+    result.resubmit_by = (
+        timezone.localdate(now)
+        + datetime.timedelta(days=result.submission.task.mark_scheme.resubmission_days)
+        if after == Result.Outcome.FAIL
+        and result.submission.attempt < result.submission.task.attempts_allowed
+        else None
+    )
+    result.save(update_fields=["outcome", "route", "resubmit_by"])
+    enrolment = Enrolment.objects.get(pk=result.submission.enrolment_id)
+    if enrolment.status == Enrolment.Status.ACTIVE:
+        place_after_results(enrolment)
+        return
+    latest = _latest_released(enrolment)
+    if after == Result.Outcome.PASS:
+        if all(r.outcome == Result.Outcome.PASS for r in latest.values()):
+            participant_services.enrolment_outcome_on_review(
+                enrolment=enrolment, to=Enrolment.Status.COMPLETED, note=note
+            )
+            certificate_issue(enrolment=enrolment)
+        elif enrolment.status == Enrolment.Status.FAILED:
+            participant_services.enrolment_outcome_on_review(
+                enrolment=enrolment, to=Enrolment.Status.ACTIVE, note=note
+            )
+        return
+    # A pass became a fail: the certificate goes; the place fails, or is active again to resubmit.
+    to = Enrolment.Status.ACTIVE if result.resubmit_by else Enrolment.Status.FAILED
+    if enrolment.status != to:
+        participant_services.enrolment_outcome_on_review(enrolment=enrolment, to=to, note=note)
+    certificate = Certificate.objects.filter(enrolment=enrolment, revoked_at__isnull=True).first()
+    if certificate is not None:
+        certificate_revoke(by=by, certificate=certificate, reason=f"Result changed on review: {note}")
+
+
+def resubmissions_lapse(*, today: datetime.date | None = None) -> int:
+    """Places whose date to resubmit after a fail has passed without a new submission become failed (the
+    daily job); returns how many."""
+    from participants import services as participant_services
+
+    today = today or timezone.localdate()
+    lapsed = 0
+    for result in Result.objects.filter(
+        outcome=Result.Outcome.FAIL,
+        released_at__isnull=False,
+        resubmit_by__lt=today,
+        submission__enrolment__status=Enrolment.Status.ACTIVE,
+    ).select_related("submission__enrolment"):
+        later = Submission.objects.filter(
+            enrolment=result.submission.enrolment,
+            task=result.submission.task_id,
+            attempt__gt=result.submission.attempt,
+            status__in=SUBMITTED,
+        ).exists()
+        if later:
+            continue
+        with transaction.atomic():
+            participant_services.enrolment_record_outcome(
+                by=None, enrolment=result.submission.enrolment, passed=False
+            )
+        lapsed += 1
+    return lapsed

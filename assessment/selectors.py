@@ -20,6 +20,8 @@ from assessment.models import (
     AssessmentWindow,
     Extension,
     Receipt,
+    Result,
+    ReviewRequest,
     Submission,
     SubmissionFile,
     SubmissionOverride,
@@ -66,6 +68,28 @@ class TaskPosition:
     now: datetime.datetime = field(default_factory=timezone.now)
     # False for a summary (the home page): versions and receipts were not read.
     detailed: bool = True
+    # The released result of the submission shown, and the earlier failed attempt a resubmission follows.
+    result: Result | None = None
+    earlier_result: Result | None = None
+    reviews: list[ReviewRequest] = field(default_factory=list)  # of `result`, newest first (detailed only)
+
+    @property
+    def resubmitting(self) -> bool:
+        return self.earlier_result is not None
+
+    @property
+    def may_ask_for_review(self) -> bool:
+        """Within the mark scheme's days of release, with no request waiting."""
+        if self.result is None or self.result.released_at is None:
+            return False
+        if any(r.status == ReviewRequest.Status.REQUESTED for r in self.reviews):
+            return False
+        return self.now < self.review_until
+
+    @property
+    def review_until(self) -> datetime.datetime:
+        days = self.task.mark_scheme.review_days if hasattr(self.task, "mark_scheme") else 14
+        return self.result.released_at + datetime.timedelta(days=days)  # type: ignore[union-attr]
 
     @property
     def opens_at(self) -> datetime.datetime | None:
@@ -150,6 +174,8 @@ class TaskPosition:
         """In plain words, for the task list: what is due or done."""
         if self.window is None:
             return "Not open yet"
+        if self.result is not None:
+            return f"Result: {self.result.get_outcome_display().lower()}"
         if self.submitted:
             if self.latest_is_submitted:
                 return "Submitted"
@@ -161,6 +187,27 @@ class TaskPosition:
         if self.can_submit_latest:
             return "Uploaded in time, not submitted"
         return "Deadline passed: not submitted"
+
+
+def _results_of(tried: list[Submission], task: AssessmentTask) -> tuple[Result | None, Result | None]:
+    """Of a place's attempts at a task (oldest first): the latest attempt's released result, and the released
+    fail with an attempt left that a resubmission follows (the latest attempt's, or the one before it)."""
+
+    def released(submission: Submission) -> Result | None:
+        result = getattr(submission, "result", None)
+        return result if result is not None and result.released_at is not None else None
+
+    def resubmittable(result: Result | None) -> bool:
+        return result is not None and result.outcome == Result.Outcome.FAIL and result.resubmit_by is not None
+
+    if not tried:
+        return None, None
+    latest = released(tried[-1])
+    if resubmittable(latest) and tried[-1].attempt < task.attempts_allowed:
+        return latest, latest
+    if len(tried) > 1 and resubmittable(released(tried[-2])):
+        return latest, released(tried[-2])
+    return latest, None
 
 
 def task_positions(*, enrolment: Enrolment, now: datetime.datetime | None = None) -> list[TaskPosition]:
@@ -183,7 +230,7 @@ def task_positions_many(
     tasks_by_programme: dict[int, list[AssessmentTask]] = {}
     for task in (
         AssessmentTask.objects.filter(scheme__programme_id__in={e.cohort.programme_id for e in enrolments})
-        .select_related("scheme")
+        .select_related("scheme", "mark_scheme")
         .order_by("number")
     ):
         tasks_by_programme.setdefault(task.scheme.programme_id, []).append(task)
@@ -195,9 +242,12 @@ def task_positions_many(
             cohort_id__in={e.cohort_id for e in enrolments}
         ).select_related("task")
     }
-    submissions_query = Submission.objects.filter(enrolment_id__in=ids).order_by("attempt")
+    submissions_query = (
+        Submission.objects.filter(enrolment_id__in=ids).select_related("result").order_by("attempt")
+    )
     if detail:
         submissions_query = submissions_query.prefetch_related(
+            Prefetch("result__reviews", queryset=ReviewRequest.objects.order_by("-requested_at", "-pk")),
             Prefetch(
                 "versions",
                 queryset=SubmissionVersion.objects.order_by("-number").prefetch_related(
@@ -206,7 +256,9 @@ def task_positions_many(
             ),
             Prefetch("receipts", queryset=Receipt.objects.order_by("-issued_at")),
         )
-    submissions = {(s.enrolment_id, s.task_id): s for s in submissions_query}  # the latest attempt wins
+    attempts: dict[tuple[int, int], list[Submission]] = {}
+    for submission in submissions_query:
+        attempts.setdefault((submission.enrolment_id, submission.task_id), []).append(submission)
     extensions: dict[tuple[int, int], list[Extension]] = {}
     for extension in Extension.objects.filter(enrolment_id__in=ids).order_by("-requested_at", "-pk"):
         extensions.setdefault((extension.enrolment_id, extension.task_id), []).append(extension)
@@ -233,7 +285,13 @@ def task_positions_many(
                 if window
                 else None
             )
-            submission = submissions.get((enrolment.pk, task.pk))
+            tried = attempts.get((enrolment.pk, task.pk), [])
+            submission = tried[-1] if tried else None
+            shown, earlier = _results_of(tried, task)
+            if earlier is not None:
+                deadline = deadlines.resubmission_deadline(task, earlier.resubmit_by)
+                if earlier.submission_id == getattr(submission, "pk", None):
+                    submission = None  # the next attempt: nothing uploaded for it yet
             problem = cannot_submit_because(
                 enrolment, task, eligible=enrolment.pk in eligible or enrolment.pk in overridden
             )
@@ -249,6 +307,9 @@ def task_positions_many(
                     eligibility_problem=problem,
                     now=now,
                     detailed=detail,
+                    result=shown,
+                    earlier_result=earlier,
+                    reviews=list(shown.reviews.all()) if shown is not None and detail else [],
                 )
             )
         result[enrolment.pk] = positions

@@ -37,6 +37,7 @@ from assessment.models import (
     AssessmentWindow,
     Extension,
     Receipt,
+    Result,
     Submission,
     SubmissionChange,
     SubmissionFile,
@@ -288,8 +289,29 @@ def window_for(enrolment: Enrolment, task: AssessmentTask) -> AssessmentWindow |
     )
 
 
+def resubmission_from(enrolment: Enrolment, task: AssessmentTask) -> Result | None:
+    """The released fail, with an attempt left, that the place is resubmitting after: its `resubmit_by` is the
+    deadline of the next attempt (None: a first attempt)."""
+    return (
+        Result.objects.filter(
+            submission__enrolment=enrolment,
+            submission__task=task,
+            released_at__isnull=False,
+            outcome=Result.Outcome.FAIL,
+            resubmit_by__isnull=False,
+        )
+        .select_related("submission")
+        .order_by("-submission__attempt")
+        .first()
+    )
+
+
 def deadline_of(enrolment: Enrolment, task: AssessmentTask) -> deadlines.TaskDeadline | None:
-    """This participant's deadline on this task, extension included (None: no window set yet)."""
+    """This participant's deadline on this task: a resubmission's, or the window's with any extension (None: no
+    window set yet)."""
+    resubmitting = resubmission_from(enrolment, task)
+    if resubmitting is not None:
+        return deadlines.resubmission_deadline(task, resubmitting.resubmit_by)
     window = window_for(enrolment, task)
     if window is None:
         return None
@@ -305,16 +327,20 @@ def _check_may_upload(
     deadline that applies."""
     if task.scheme.programme_id != enrolment.cohort.programme_id:
         raise DomainError("That task is not part of your programme's assessment.")
-    window = window_for(enrolment, task)
-    if window is None:
-        raise DomainError("Your provider has not opened this task for submissions yet.")
-    if started_at < deadlines.opens_at(window):
-        raise DomainError(
-            f"This task opens on {deadlines.long_day(window.opens_on)}. Come back then to upload."
+    resubmitting = resubmission_from(enrolment, task)
+    if resubmitting is not None:
+        deadline = deadlines.resubmission_deadline(task, resubmitting.resubmit_by)
+    else:
+        window = window_for(enrolment, task)
+        if window is None:
+            raise DomainError("Your provider has not opened this task for submissions yet.")
+        if started_at < deadlines.opens_at(window):
+            raise DomainError(
+                f"This task opens on {deadlines.long_day(window.opens_on)}. Come back then to upload."
+            )
+        deadline = deadlines.task_deadline(
+            window=window, enrolment=enrolment, extension=granted_extension(enrolment, task)
         )
-    deadline = deadlines.task_deadline(
-        window=window, enrolment=enrolment, extension=granted_extension(enrolment, task)
-    )
     if not deadline.on_time(started_at):
         raise DomainError(
             f"The deadline was {deadline.text()}, so uploads are closed. "
@@ -472,6 +498,32 @@ def version_upload(
         raise
 
 
+def _resubmitting_after(submission: Submission) -> bool:
+    """This attempt failed, its result is out, and another attempt is allowed."""
+    result = Result.objects.filter(submission=submission).first()
+    return (
+        result is not None
+        and result.released_at is not None
+        and result.outcome == Result.Outcome.FAIL
+        and result.resubmit_by is not None
+        and submission.attempt < submission.task.attempts_allowed
+    )
+
+
+def _check_replaceable(submission: Submission) -> None:
+    """Once a script is with an assessor, or has its result, it can no longer be replaced (a resubmission after
+    a fail is a new attempt, not a replacement)."""
+    if _resubmitting_after(submission):
+        return
+    if Result.objects.filter(submission=submission).exists():
+        raise DomainError("Your submission has been marked, so it can no longer be replaced.")
+    if submission.is_submitted and submission.allocations.filter(ended_at__isnull=True).exists():
+        raise DomainError(
+            "Your submission is with an assessor, so it can no longer be replaced. Contact your provider if "
+            "something is wrong with it."
+        )
+
+
 @transaction.atomic
 def _record_version(
     *,
@@ -492,16 +544,26 @@ def _record_version(
         .order_by("-attempt")
         .first()
     )
-    if submission is None:
+    if submission is not None:
+        _check_replaceable(submission)
+    if submission is None or _resubmitting_after(submission):
+        attempt = submission.attempt + 1 if submission else 1
         submission = Submission.objects.create(
             enrolment=enrolment,
             task=task,
-            attempt=1,
+            attempt=attempt,
             candidate_number=_candidate_number(),
             created_at=now,
             updated_at=now,
         )
-        _history(submission, "", Status.DRAFT, by=by, at=now, note="First upload")
+        _history(
+            submission,
+            "",
+            Status.DRAFT,
+            by=by,
+            at=now,
+            note="First upload" if attempt == 1 else f"Attempt {attempt}",
+        )
     elif submission.status == Status.WITHDRAWN:
         _history(submission, submission.status, Status.DRAFT, by=by, at=now, note="Uploaded again")
         submission.status = Status.DRAFT
@@ -601,11 +663,9 @@ def submission_submit(
             "You have uploaded a newer version since: submit that one, or upload this file again."
         )
     task = submission.task
-    window = window_for(enrolment, task)
-    if window is None:
+    deadline = deadline_of(enrolment, task)
+    if deadline is None:
         raise DomainError("Your provider has not opened this task for submissions yet.")
-    extension = granted_extension(enrolment, task)
-    deadline = deadlines.task_deadline(window=window, enrolment=enrolment, extension=extension)
     if not deadline.on_time(version.upload_started_at):
         raise DomainError(f"The deadline was {deadline.text()}, so this upload cannot be submitted.")
     if not deadline.may_submit(
@@ -661,6 +721,11 @@ def submission_withdraw(*, by: User, submission: Submission, reason: str = "") -
         raise PermissionDenied("Only the participant can withdraw their own submission.")
     if not submission.is_submitted:
         raise DomainError("Only a submitted assessment can be withdrawn.")
+    if (
+        Result.objects.filter(submission=submission).exists()
+        or submission.allocations.filter(ended_at__isnull=True).exists()
+    ):
+        raise DomainError("Your submission is with an assessor, so it stands and cannot be withdrawn.")
     deadline = deadline_of(submission.enrolment, submission.task)
     now = timezone.now()
     if deadline is None or not deadline.on_time(now):

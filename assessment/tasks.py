@@ -33,6 +33,12 @@ def results_email_unsent_task() -> int:
 
 
 @shared_task(acks_late=True)
+def resubmissions_lapse_task() -> int:
+    """Fail the places whose date to resubmit has passed without a new submission."""
+    return results.resubmissions_lapse()
+
+
+@shared_task(acks_late=True)
 def marking_reminders_task() -> int:
     """Remind assessors of marking due soon or overdue; each reminder goes once."""
     return allocation.allocations_remind()

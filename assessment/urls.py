@@ -17,6 +17,7 @@ participant_urls = [
     path("submission-versions/<int:pk>/submit/", participant.version_submit, name="version_submit"),
     path("submissions/<int:pk>/withdraw/", participant.submission_withdraw, name="submission_withdraw"),
     path("extensions/<int:pk>/withdraw/", participant.extension_withdraw, name="extension_withdraw"),
+    path("enrolments/<int:pk>/assessment/<int:number>/review/", participant.review_ask, name="review_ask"),
     path("receipts/<str:reference>/", participant.receipt_detail, name="receipt_detail"),
     path("submission-files/<int:pk>/download/", participant.file_download, name="submission_file_download"),
 ]
@@ -80,4 +81,6 @@ marking_urls = [
         name="results_release",
     ),
     path("allocations/<int:pk>/move/", marking_admin.allocation_move, name="allocation_move"),
+    path("providers/<slug:slug>/reviews/", marking_admin.review_queue, name="review_queue"),
+    path("reviews/<int:pk>/", marking_admin.review_decide, name="review_decide"),
 ]

@@ -25,6 +25,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "assessment.tasks.marking_reminders_task",
         "schedule": crontab(hour=7, minute=30),
     },
+    # A fail with an attempt left, not resubmitted by its date: the place fails (after midnight, UK time).
+    "lapse-resubmissions": {
+        "task": "assessment.tasks.resubmissions_lapse_task",
+        "schedule": crontab(hour=1, minute=30),
+    },
     # Engagement changes with time too (sessions end, self-paced hours fall due): everything, every night.
     "recompute-all-engagement": {
         "task": "participants.tasks.engagement_recompute_all_task",

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from assessment import allocation as allocation_services
 from assessment import marking_selectors as selectors
-from assessment import results
+from assessment import provider_selectors, results
 from assessment.models import Allocation
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
@@ -197,3 +197,53 @@ def results_release(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             f"{plural(len(released), 'result')} released. Each participant is emailed to sign in and read it.",
         )
     return redirect("cohort_marking", pk=cohort.pk, number=task.number)
+
+
+@login_required
+def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
+    """Participants' requests to review their result: waiting first (oldest first), then the latest decided."""
+    provider = provider_selectors.provider_for_extensions(user=request.user, slug=slug)
+    waiting, decided = selectors.review_queue(provider=provider)
+    return render(
+        request,
+        "assessment/marking/review_queue.html",
+        {"provider": provider, "waiting": waiting, "decided": decided},
+    )
+
+
+@login_required
+def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """One request: the result, its markings and the participant's reason; the admin decides it stands or
+    changes, with a note the participant reads."""
+    review = selectors.review_for_decision(user=request.user, pk=pk)
+    result = review.result
+    provider = result.submission.enrolment.cohort.programme.provider
+    can_decide = access_for(request.user).may(Action.MANAGE_ASSESSMENT, provider.pk)
+    error, field = "", ""
+    if request.method == "POST":
+        try:
+            results.review_decide(
+                by=request.user,
+                review=review,
+                change=request.POST.get("decision") == "change",
+                note=request.POST.get("note", ""),
+            )
+        except DomainError as problem:
+            error, field = problem.message, problem.field or "decision"
+        else:
+            messages.success(request, f"Review of {result.submission.candidate_number} decided.")
+            return redirect("review_queue", slug=provider.slug)
+    return render(
+        request,
+        "assessment/marking/review_decide.html",
+        {
+            "review": review,
+            "result": result,
+            "provider": provider,
+            "can_decide": can_decide and review.status == review.Status.REQUESTED,
+            "error": error,
+            "field": field,
+            "posted": request.POST,
+        },
+        status=400 if error else 200,
+    )

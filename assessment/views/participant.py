@@ -307,3 +307,39 @@ def extension_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Your request for more time is withdrawn.")
     return redirect("my_task", pk=extension.enrolment_id, number=extension.task.number)
+
+
+@login_required
+def review_ask(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """Ask for a released result to be reviewed, saying what was marked wrongly and why."""
+    from assessment.results import review_request
+
+    enrolment = selectors.own_place(user=request.user, pk=pk)
+    task = selectors.task_of(enrolment=enrolment, number=number)
+    position = next(p for p in selectors.task_positions(enrolment=enrolment) if p.task.pk == task.pk)
+    if position.result is None:
+        messages.info(request, "There is no released result of this task to review.")
+        return redirect("my_task", pk=enrolment.pk, number=task.number)
+    error = ""
+    if request.method == "POST":
+        try:
+            review_request(by=request.user, result=position.result, reason=request.POST.get("reason", ""))
+        except DomainError as problem:
+            error = problem.message
+        else:
+            messages.success(
+                request, "Your request for a review is sent. Your provider will decide and tell you here."
+            )
+            return redirect("my_task", pk=enrolment.pk, number=task.number)
+    return render(
+        request,
+        "assessment/review_ask.html",
+        {
+            "enrolment": enrolment,
+            "task": task,
+            "position": position,
+            "error": error,
+            "reason": request.POST.get("reason", ""),
+        },
+        status=400 if error else 200,
+    )

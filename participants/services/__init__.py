@@ -33,6 +33,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.COMPLETED: frozenset(),
     Status.FAILED: frozenset(),
 }
+# What a review of a released result may do to a finished place (assessment/results.py review_decide).
+ON_REVIEW: dict[str, frozenset[str]] = {
+    Status.FAILED: frozenset({Status.COMPLETED, Status.ACTIVE}),
+    Status.COMPLETED: frozenset({Status.FAILED, Status.ACTIVE}),
+}
 DEFERRAL_REASONS = frozenset(
     {Reason.BEREAVEMENT, Reason.LONG_TERM_SICKNESS, Reason.PARENTAL_LEAVE, Reason.CAREER_BREAK, Reason.OTHER}
 )
@@ -73,6 +78,7 @@ def _change(
     note: str = "",
     imported: bool = False,
     only_from: str | None = None,
+    allowed: frozenset[str] | None = None,
 ) -> EnrolmentChange:
     """Move an enrolment to `to` if the lifecycle allows it, recording the change. The caller's instance
     is updated too."""
@@ -87,7 +93,7 @@ def _change(
             "nothing to resume.",
             field="status",
         )
-    if to not in TRANSITIONS[current]:
+    if to not in (allowed if allowed is not None else TRANSITIONS[current]):
         who = enrolment.participant.user.display_name
         hint = REFUSAL_HINTS[current] or "An active place can be deferred, withdrawn or given its result."
         raise DomainError(
@@ -190,6 +196,18 @@ def enrolment_record_outcome(
     (the system, once results are released), or by an admin's migration import."""
     to = Status.COMPLETED if passed else Status.FAILED
     return _change(by=by, enrolment=enrolment, to=to, on=on, imported=imported)
+
+
+@transaction.atomic
+def enrolment_outcome_on_review(*, enrolment: Enrolment, to: str, note: str) -> EnrolmentChange:
+    """A review of a released result changed it: a failed place becomes completed, or a completed one failed
+    (or active again, when a fail leaves an attempt to resubmit). Called by assessment (the system) once the
+    provider's admin has decided the review; no other change leaves completed or failed."""
+    if to not in ON_REVIEW.get(enrolment.status, frozenset()):
+        raise DomainError(
+            f"A review cannot make a {Status(enrolment.status).label.lower()} place {Status(to).label.lower()}."
+        )
+    return _change(by=None, enrolment=enrolment, to=to, on=None, note=note, allowed=frozenset({to}))
 
 
 @transaction.atomic

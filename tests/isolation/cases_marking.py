@@ -17,7 +17,15 @@ from pypdf import PdfWriter
 
 from assessment import services
 from assessment.marking import mark_scheme_create_default
-from assessment.models import Allocation, Submission, SubmissionFile, SubmissionVersion
+from assessment.models import (
+    Allocation,
+    Marking,
+    Result,
+    ReviewRequest,
+    Submission,
+    SubmissionFile,
+    SubmissionVersion,
+)
 from npqel.access import Action
 from programmes.models import StaffMembership
 from tests.isolation.cases import Scoped
@@ -92,6 +100,34 @@ def _allocation(o: dict[str, object], kind: str = "first") -> Allocation:
     )
 
 
+def _review(o: dict[str, object]) -> dict[str, object]:
+    """A released result of the world's marking script, with a request to review it (made once per world)."""
+    allocation = _allocation(o)
+    submission = allocation.submission
+    result = Result.objects.filter(submission=submission).first()
+    if result is None:
+        now = timezone.now()
+        marking = Marking.objects.create(
+            allocation=allocation, status="submitted", total=30, outcome="pass", feedback="Good", saved_at=now
+        )
+        result = Result.objects.create(
+            submission=submission,
+            outcome="pass",
+            route="first",
+            first_marking=marking,
+            feedback="Good",
+            decided_at=now,
+            released_at=now,
+        )
+        ReviewRequest.objects.create(
+            result=result,
+            reason="Isolation",
+            requested_by=submission.enrolment.participant.user,
+            requested_at=now,
+        )
+    return {"pk": result.reviews.get().pk}
+
+
 def _cohort_task(o: dict[str, object]) -> dict[str, object]:
     return {"pk": o["cohort"].pk, "number": _task(o).number}
 
@@ -123,6 +159,10 @@ MARKING_SCOPED: dict[str, Scoped] = {
         ok=OK,
     ),
     "results_release": Scoped(Action.MANAGE_ASSESSMENT, _cohort_task, method="post", ok=OK),
+    "review_queue": Scoped(Action.VIEW_SUBMISSIONS, lambda o: {"slug": o["provider"].slug}),
+    "review_decide": Scoped(Action.VIEW_SUBMISSIONS, _review),
+    # A participant's own request for a review: the world's place is nobody else's (like my_task).
+    "review_ask": Scoped(Action.VIEW_ENROLMENTS, lambda o: {"pk": o["enrolment"].pk, "number": 1}, ok=(404,)),
 }
 MARKING_UNSCOPED: dict[str, str] = {
     "marking_queue": "the signed-in assessor's own allocations only (selectors.marking_queue); other roles 403",
