@@ -112,6 +112,16 @@ def _exclusions(
             assessorprofile__user_id__in=assessor_ids, school_id__in=school_ids
         ).values_list("assessorprofile__user_id", "school_id")
     )
+    trusts = {
+        e.participant.school.trust
+        for e in enrolments
+        if e.participant.school_id and e.participant.school.trust
+    }
+    in_trust: set[tuple[int, str]] = set(
+        AssessorProfile.schools.through.objects.filter(
+            assessorprofile__user_id__in=assessor_ids, school__trust__in=trusts
+        ).values_list("assessorprofile__user_id", "school__trust")
+    )
     group_facilitators: set[tuple[int, int]] = set(
         DeliveryGroup.facilitators.through.objects.filter(
             deliverygroup_id__in=group_ids, user_id__in=assessor_ids
@@ -154,6 +164,8 @@ def _exclusions(
                 reasons.append("Is the participant")
             if participant.school_id and (assessor_id, participant.school_id) in works_at:
                 reasons.append(f"Works at {participant.school.name}, the participant's school")
+            elif participant.school_id and (assessor_id, participant.school.trust) in in_trust:
+                reasons.append(f"Works in {participant.school.trust}, the participant's trust")
             if enrolment.coach_id == assessor_id or (assessor_id, participant.pk) in coached:
                 reasons.append("Coaches the participant")
             if enrolment.group_id and (assessor_id, enrolment.group_id) in group_facilitators:

@@ -84,7 +84,7 @@ def docx_as_html(data: bytes) -> str:
         )
     except Exception as error:  # mammoth raises many types for odd XML; all mean the same to the assessor
         raise ScriptNotShown("the Word document could not be converted") from error
-    return nh3.clean(
+    html = nh3.clean(
         result.value,
         tags=set(_TAGS),
         clean_content_tags={"script", "style"},
@@ -94,6 +94,11 @@ def docx_as_html(data: bytes) -> str:
         url_schemes=set(),
         strip_comments=True,
     )
+    # The page has its own h1 and h2: the script's headings sit two levels below them (h1 becomes h3).
+    return _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}>", html)
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])>")
 
 
 def _image_placeholder(image: object) -> list:

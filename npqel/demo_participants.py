@@ -75,6 +75,8 @@ def _schools(provider: Provider, rng: random.Random) -> list[School]:
                 "fsm_percent": fsm,
                 "pupil_premium_top_half": fsm >= 25,
                 "performance_band": rng.choice(["high", "middle", "middle", "low"]),
+                # Two schools in three belong to a trust of their area (assessors from it never mark them).
+                "trust": f"{authority} Schools Trust" if index % 3 else "",
             },
         )
         schools.append(school)

@@ -517,6 +517,7 @@ class SchoolSerializer(serializers.ModelSerializer):
             "phase",
             "local_authority",
             "region",
+            "trust",
             "fsm_percent",
             "pupil_premium_top_half",
             "performance_band",

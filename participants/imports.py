@@ -49,6 +49,7 @@ HISTORY_COLUMNS = (
 OPTIONAL_COLUMNS = (
     "school_name",
     "school_fsm_percent",
+    "school_trust",
     "ethnicity_code",
     "sex",
     "disability",
@@ -65,7 +66,7 @@ MAX_LINES = MAX_ROWS + 1000
 MAX_COLUMNS = 60
 MAX_CELL = 200
 # Longest value each column's record field holds (the rest: MAX_CELL).
-MAX_LENGTH = {"external_id": 100, "email": 254, "cohort_code": 50, "school_name": 200}
+MAX_LENGTH = {"external_id": 100, "email": 254, "cohort_code": 50, "school_name": 200, "school_trust": 200}
 MAX_NAME = 200  # first_name + " " + last_name
 
 Status = Enrolment.Status
@@ -521,14 +522,22 @@ def _school(row: Row, report: ImportReport, result: RowResult) -> School | None:
                 f"School URN {urn} is not known here yet. Add the school's name in school_name so it can be added.",
             )
             return None
-        school = School.objects.create(urn=urn, name=name, fsm_percent=fsm)
+        school = School.objects.create(urn=urn, name=name, fsm_percent=fsm, trust=row.text("school_trust"))
         report.count("school")
         result.changes.append(f"adds school {name} ({urn})")
-    elif fsm is not None and school.fsm_percent is None:
+    else:
         # Schools are shared by every provider: fill in what is not known, never overwrite it.
-        school.fsm_percent = fsm
-        school.save(update_fields=["fsm_percent", "updated_at"])
-        result.changes.append(f"records {school.name}'s FSM as {fsm}%")
+        filled = []
+        if fsm is not None and school.fsm_percent is None:
+            school.fsm_percent = fsm
+            filled.append("fsm_percent")
+            result.changes.append(f"records {school.name}'s FSM as {fsm}%")
+        if row.text("school_trust") and not school.trust:
+            school.trust = row.text("school_trust")
+            filled.append("trust")
+            result.changes.append(f"records {school.name}'s trust as {school.trust}")
+        if filled:
+            school.save(update_fields=[*filled, "updated_at"])
     return school
 
 

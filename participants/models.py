@@ -31,6 +31,9 @@ class School(models.Model):
     phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.OTHER)
     local_authority = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=100, blank=True)
+    # The multi-academy trust it belongs to (as GIAS names it); blank for a school outside a trust. Assessors are
+    # never given scripts of participants from a trust they work in (assessment/allocation.py).
+    trust = models.CharField(max_length=200, blank=True)
     # Share of pupils eligible for free school meals; blank where not known.
     fsm_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     pupil_premium_top_half = models.BooleanField(

@@ -73,6 +73,8 @@ def live(submission: Submission, kind: str = "first") -> Allocation:
 def test_each_conflict_excludes_the_assessor_with_its_reason(provider):
     enrolment, task, window = case_study_place(provider=provider)
     school = enrolment.participant.school
+    school.trust = "Northern Lights Academy Trust"
+    school.save()
     group = DeliveryGroupFactory(cohort=window.cohort, name="North")
     other_group = DeliveryGroupFactory(cohort=window.cohort, name="South")
     colleague = assessor(provider, "Colleague", schools=[school])
@@ -81,7 +83,8 @@ def test_each_conflict_excludes_the_assessor_with_its_reason(provider):
     session_facilitator = assessor(provider, "Session facilitator")
     south_facilitator = assessor(provider, "South facilitator")
     declared = assessor(provider, "Declared")
-    stranger = assessor(provider, "Stranger", schools=[SchoolFactory()])
+    stranger = assessor(provider, "Stranger", schools=[SchoolFactory(trust="Another Trust")])
+    same_trust = assessor(provider, "Same trust", schools=[SchoolFactory(trust="Northern Lights Academy Trust")])
     themself = enrolment.participant.user
     StaffMembershipFactory(provider=provider, user=themself, role=StaffMembership.Role.ASSESSOR)
     enrolment.group, enrolment.coach = group, coach
@@ -102,6 +105,7 @@ def test_each_conflict_excludes_the_assessor_with_its_reason(provider):
             south_facilitator,
             declared,
             stranger,
+            same_trust,
             themself,
         ],
         today=TODAY,
@@ -115,6 +119,7 @@ def test_each_conflict_excludes_the_assessor_with_its_reason(provider):
         south_facilitator.pk: [],  # another group's session: no contact with this participant
         declared.pk: ["Declared a conflict: She is my sister-in-law"],
         stranger.pk: [],
+        same_trust.pk: ["Works in Northern Lights Academy Trust, the participant's trust"],
         themself.pk: ["Is the participant"],
     }
 
