@@ -114,3 +114,34 @@ def test_a_first_save_from_a_page_that_claims_a_later_revision_is_refused_plainl
     with pytest.raises(DomainError, match="This page is out of date, so nothing was saved"):
         _save(allocation, criteria, 3, [7])
     assert not Marking.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_the_same_moment_from_the_same_copy_keep_one_and_refuse_the_other(provider):
+    """Two tabs (or two people on one account) press Save together, both from revision 0: the row lock lets one
+    in; the other is told, and nothing of it is written."""
+    from tests.assessment.test_deadlines import _together
+
+    enrolment, task, _ = case_study_place(provider=provider)
+    with time_machine.travel(datetime.datetime(2026, 3, 25, 12, 0, tzinfo=datetime.UTC), tick=False):
+        receipt = services.submission_submit(
+            by=enrolment.participant.user, version=upload(enrolment, task), declaration=True
+        )
+    criteria = list(mark_scheme_create_default(by=None, task=task).criteria.all())
+    allocation = Allocation.objects.create(
+        submission=receipt.submission,
+        assessor=person(Role.ASSESSOR, provider),
+        allocated_at=timezone.now(),
+        due_on=datetime.date(2026, 4, 20),
+    )
+    results = _together(
+        *(
+            lambda words=words: _save(allocation, criteria, 0, [5], feedback=words)
+            for words in ("From the first tab", "From the second tab")
+        )
+    )
+    saved = [r for r in results if isinstance(r, Marking)]
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(saved) == 1 and len(refused) == 1, results
+    marking = Marking.objects.get()
+    assert (marking.revision, marking.feedback) == (1, saved[0].feedback)
