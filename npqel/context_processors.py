@@ -18,6 +18,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append(("My sessions", reverse("my_sessions")))
     if Role.COACH in access.roles:
         items.append(("People you coach", reverse("coachees")))
+    if access.anywhere(Action.MARK_SCRIPTS):
+        items.append(("Your marking", reverse("marking_queue")))
+    if access.moderator:
+        items.append(("Moderation", reverse("moderation_queue")))
     items.append(("Calendar", reverse("calendar")))
     if access.platform_staff:
         items.append(("Platform people", reverse("platform_people")))

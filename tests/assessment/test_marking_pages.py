@@ -353,3 +353,13 @@ def test_a_participant_whose_name_is_in_their_script_is_warned(provider, signed_
     (found,) = version.files.get().names_found  # the name without a title ("Miss")
     assert found in user.full_name and " " in found
     assert f"Your name ({found}) appears in your document. Marking is anonymous" in page
+
+
+def test_the_menu_takes_assessors_to_their_marking_and_moderators_to_moderation(provider, signed_in):
+    setup = marking_cohort(provider, 1)
+    page = signed_in(setup.assessors[0]).get(reverse("home")).content.decode()
+    assert f'href="{reverse("marking_queue")}"' in page and "Your marking" in page
+    page = signed_in(person(Role.MODERATOR)).get(reverse("home")).content.decode()
+    assert f'href="{reverse("moderation_queue")}"' in page
+    page = signed_in(person(Role.PROVIDER_ADMIN, provider)).get(reverse("home")).content.decode()
+    assert reverse("marking_queue") not in page and reverse("moderation_queue") not in page

@@ -45,8 +45,8 @@ def signed_in(new_context, person: Person) -> Page:
 
 
 def open_from_queue(page: Page, candidate: str, kind: str) -> None:
-    """Home → "Your marking" → the script, by its candidate number."""
-    submit(page, page.get_by_role("link", name="Your marking"))
+    """The menu's "Your marking" → the script, by its candidate number."""
+    submit(page, page.get_by_role("navigation", name="Menu").get_by_role("link", name="Your marking"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Your marking")
     to_mark = page.get_by_role("table", name="Scripts to mark, due soonest first")
     expect(to_mark.get_by_role("row", name=re.compile(candidate))).to_contain_text(kind)
@@ -112,7 +112,7 @@ def test_a_borderline_script_is_marked_twice_decided_moderated_released_and_its_
     ann = signed_in(new_context, world.first)
     open_from_queue(ann, candidate, "First marking")
     script = ann.get_by_label(f"The script of {candidate}")
-    expect(script).to_contain_text(f"Main document ({SCRIPT_WORDS} words)")
+    expect(script).to_contain_text(f"Main document ({SCRIPT_WORDS:,} words)")
     expect(script).to_contain_text(SCRIPT_HEADING)
     expect(script).to_contain_text("word0 word1 word2")
     expect(ann.get_by_role("main")).not_to_contain_text(participant.full_name)  # candidate numbers only
