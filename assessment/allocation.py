@@ -25,6 +25,7 @@ from assessment.models import (
     AssessorProfile,
     ConflictDeclaration,
     Marking,
+    Result,
     Submission,
 )
 from npqel.access import Action, require
@@ -34,6 +35,8 @@ from participants.models import CoachingSession, Participant
 from programmes.models import Cohort, DeliveryGroup, Provider, Session, StaffMembership
 
 SUBMITTED = (Submission.Status.SUBMITTED, Submission.Status.LATE_WITH_EXTENSION)
+# Places whose scripts are not marked (nor wait for release) while they are in this state.
+NOT_MARKED = ("withdrawn", "deferred")
 CONFLICT_DECLARED = "Conflict declared"
 # One lock for every allocation write: capacity is shared across providers, so two providers' runs must not
 # both give the same assessor their last free place. Runs are rare and short; one lock costs nothing.
@@ -373,7 +376,9 @@ def allocation_run(
     if due_on < timezone.localdate():
         raise DomainError("The marking due date has passed. Choose a date from today on.", field="due_on")
     _lock()
-    scripts = Submission.objects.filter(task=task, enrolment__provider=provider, status__in=SUBMITTED)
+    scripts = Submission.objects.filter(
+        task=task, enrolment__provider=provider, status__in=SUBMITTED
+    ).exclude(enrolment__status__in=NOT_MARKED)
     if cohort is not None:
         scripts = scripts.filter(enrolment__cohort=cohort)
     waiting = scripts_awaiting(scripts, kind)
@@ -420,8 +425,23 @@ def allocation_move(*, by: User, allocation: Allocation, to: User, reason: str) 
         raise DomainError(
             f"{allocation.assessor.display_name} has already marked this script, so it stays with them."
         )
+    if (
+        allocation.kind == Allocation.Kind.LEAD
+        and Result.objects.filter(submission=allocation.submission).exists()
+    ):
+        raise DomainError(
+            f"{allocation.assessor.display_name} has already decided this script, so it stays with them."
+        )
     if to.pk == allocation.assessor_id:
         raise DomainError(f"{to.display_name} already has this script.", field="to")
+    if (
+        allocation.kind == Allocation.Kind.LEAD
+        and not AssessorProfile.objects.filter(user=to, is_lead=True).exists()
+    ):
+        raise DomainError(
+            f"{to.display_name} is not a lead assessor: only a lead assessor decides between two markings.",
+            field="to",
+        )
     if not StaffMembership.objects.filter(
         user=to, provider=provider, role=StaffMembership.Role.ASSESSOR
     ).exists():
@@ -506,6 +526,15 @@ def allocations_remind(*, today: datetime.date | None = None) -> int:
         for allocations in by_assessor.values():
             assessor = allocations[0].assessor
             with transaction.atomic():
+                # Claim the rows: a second run at the same time skips them instead of emailing twice.
+                claimed = set(
+                    Allocation.objects.select_for_update(skip_locked=True)
+                    .filter(pk__in=[a.pk for a in allocations], **{f"{field}__isnull": True})
+                    .values_list("pk", flat=True)
+                )
+                allocations = [a for a in allocations if a.pk in claimed]
+                if not allocations:
+                    continue
                 send_mail(
                     subject=(
                         f"Overdue: {plural(len(allocations), 'script')} to mark"
@@ -525,9 +554,7 @@ def allocations_remind(*, today: datetime.date | None = None) -> int:
                     from_email=None,
                     recipient_list=[assessor.email],
                 )
-                Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(
-                    **{field: timezone.now()}
-                )
+                Allocation.objects.filter(pk__in=claimed).update(**{field: timezone.now()})
             sent += 1
     return sent
 

@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import F, Max, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -87,15 +87,15 @@ def _passes(enrolment: Enrolment) -> QuerySet[Result]:
 
 @transaction.atomic
 def certificate_issue(*, enrolment: Enrolment) -> Certificate:
-    """The place's certificate: issued now if it has none (a place completed, with its passes released), else
-    the one it has. Freezes the participant's name, the qualification, the provider's name and the date of
-    award (the UK date of the latest release of a passing result)."""
+    """The place's certificate: the valid one it has, else issued now (a place completed, with its passes
+    released; after a revoked one, a new certificate with a new code). Freezes the participant's name, the
+    qualification, the provider's name and the date of award (the UK date of the latest release of a pass)."""
     place = (
         Enrolment.objects.select_for_update(of=("self",))
         .select_related("participant__user", "provider")
         .get(pk=enrolment.pk)
     )
-    existing = Certificate.objects.filter(enrolment=place).first()
+    existing = Certificate.objects.filter(enrolment=place, revoked_at__isnull=True).first()
     if existing is not None:
         return existing
     user = place.participant.user
@@ -171,19 +171,16 @@ def document_place(*, user: object, pk: int) -> Enrolment:
     they may see enrolments. Another provider's place (or someone else's, for a participant) answers 404."""
     places = (
         enrolment_list(user=user)
-        .select_related("certificate", "participant__user", "cohort__programme", "provider")
-        .prefetch_related(_status_history())
+        .select_related("participant__user", "cohort__programme", "provider")
+        .prefetch_related(_status_history(), "certificates")
     )
     return get_object_or_404(places, pk=pk)
 
 
 def valid_certificate(enrolment: Enrolment) -> Certificate | None:
     """The place's certificate if it has one that is not revoked (read with the place by document_place)."""
-    try:
-        certificate = enrolment.certificate
-    except Certificate.DoesNotExist:
-        return None
-    return None if certificate.revoked_at else certificate
+    certificate = enrolment.current_certificate
+    return None if certificate is None or certificate.revoked_at else certificate
 
 
 def certificate_for_revoke(*, user: object, pk: int) -> Certificate:
@@ -193,7 +190,10 @@ def certificate_for_revoke(*, user: object, pk: int) -> Certificate:
     certificates = Certificate.objects.filter(
         provider_q(user, Action.MANAGE_ASSESSMENT, via="enrolment__provider")
     ).select_related("enrolment__participant__user", "enrolment__cohort__programme")
-    return get_object_or_404(certificates, enrolment_id=pk)
+    certificate = certificates.filter(enrolment_id=pk).order_by(
+        F("revoked_at").desc(nulls_first=True), "-issued_at"
+    )
+    return get_object_or_404(certificates, pk=getattr(certificate.first(), "pk", None))
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:

@@ -592,6 +592,14 @@ class ResultChange(models.Model):
     )
     changed_at = models.DateTimeField()
     reason = models.TextField()
+    # The feedback the participant would have read before the change (when the change replaced it).
+    feedback_before = models.TextField(blank=True)
+
+    class Source(models.TextChoices):
+        MODERATION = "moderation", "Moderation"
+        REVIEW = "review", "Review"  # the reason is the admin's note to the participant: not for moderators
+
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.MODERATION)
 
     class Meta:
         ordering = ["changed_at", "pk"]
@@ -706,8 +714,9 @@ class Certificate(models.Model):
     """The certificate of a passed qualification, with the code anyone can check at /verify/<code>. What it
     says is frozen when issued (a later change of name or provider name does not rewrite it)."""
 
-    enrolment = models.OneToOneField(
-        "participants.Enrolment", on_delete=models.PROTECT, related_name="certificate"
+    # One valid certificate per place; a revoked one stays (its code still says "revoked") beside a new one.
+    enrolment = models.ForeignKey(
+        "participants.Enrolment", on_delete=models.PROTECT, related_name="certificates"
     )
     code = models.CharField(
         max_length=14, unique=True
@@ -719,6 +728,15 @@ class Certificate(models.Model):
     issued_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_valid_certificate",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Certificate {self.code}"

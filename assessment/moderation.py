@@ -49,7 +49,7 @@ from assessment.models import (
     ResultChange,
     SubmissionFile,
 )
-from assessment.outcomes import OUTCOME_LABELS, Outcome
+from assessment.outcomes import OUTCOME_LABELS, Outcome, feedback_problem
 from npqel.access import Action, access_for, provider_q, require, require_moderator, require_page
 from npqel.errors import DomainError
 from npqel.words import plural
@@ -253,10 +253,18 @@ def needs_attention(item: ModerationItem) -> bool:
 
 @transaction.atomic
 def verdict_record(
-    *, by: User, item: ModerationItem, verdict: str, moderator_outcome: str = "", rationale: str = ""
+    *,
+    by: User,
+    item: ModerationItem,
+    verdict: str,
+    moderator_outcome: str = "",
+    rationale: str = "",
+    feedback: str = "",
 ) -> ModerationItem:
     """Record (or, before the result is released, change) a moderator's verdict on one sampled result. Before
-    release the result follows the verdict; after release it is only recorded and flagged for the provider."""
+    release the result follows the verdict; after release it is only recorded and flagged for the provider.
+    A pass the moderator makes a fail needs the detailed feedback a fail gets (`feedback`, which the participant
+    reads in place of the pass summary)."""
     if not access_for(by).moderator:
         raise PermissionDenied("Only moderators can record a verdict.")
     item = (
@@ -306,6 +314,20 @@ def verdict_record(
             )
     else:
         raise DomainError("Choose whether you agree with the outcome.", field="verdict")
+    feedback = feedback.strip()
+    turns_fail = (
+        result.released_at is None
+        and moderator_outcome == Result.Outcome.FAIL
+        and result.outcome != Result.Outcome.FAIL
+        and feedback_problem(Outcome.FAIL, result.feedback)
+    )
+    if turns_fail:
+        problem = feedback_problem(Outcome.FAIL, feedback)
+        if problem:
+            raise DomainError(
+                "The participant will read feedback on a fail: " + problem[0].lower() + problem[1:],
+                field="feedback",
+            )
     now = timezone.now()
     item.verdict = verdict
     item.moderator_outcome = moderator_outcome
@@ -322,19 +344,25 @@ def verdict_record(
                 else f"Moderation ({item.sample.label}): the moderator changed their verdict to agree with "
                 f"the outcome moderated{': ' + rationale if rationale else '.'}"
             )
-            ResultChange.objects.create(
+            previous = result.changes.filter(feedback_before__gt="").order_by("-changed_at", "-pk").first()
+            change = ResultChange.objects.create(
                 result=result,
                 from_outcome=result.outcome,
                 to_outcome=wanted,
                 changed_by=by,
                 changed_at=now,
                 reason=reason,
+                feedback_before=result.feedback if turns_fail else "",
             )
             result.outcome = wanted
             result.route = (
                 Result.Route.MODERATED if verdict == Verdict.DISAGREE else _route_before_moderation(result)
             )
-            result.save(update_fields=["outcome", "route"])
+            if change.feedback_before:
+                result.feedback = feedback
+            elif verdict == Verdict.AGREE and previous is not None:
+                result.feedback = previous.feedback_before  # back to what it said before the moderator's fail
+            result.save(update_fields=["outcome", "route", "feedback"])
     item.result = result
     return item
 
@@ -584,14 +612,6 @@ def marking_quality(
 
 
 # Reads behind the pages ---------------------------------------------------------------------------------------
-
-
-def provider_for_moderation(*, user: object, slug: str) -> Provider:
-    """A provider whose moderation samples and marking quality the user may see (admins; platform staff)."""
-    require_page(user, Action.VIEW_SUBMISSIONS)
-    return get_object_or_404(
-        Provider.objects.filter(provider_q(user, Action.VIEW_SUBMISSIONS, via="pk")), slug=slug
-    )
 
 
 def _counted(samples: QuerySet[ModerationSample]) -> QuerySet[ModerationSample]:

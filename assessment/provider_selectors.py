@@ -428,8 +428,9 @@ class QueueEntry:
     deadline: deadlines.TaskDeadline | None  # their deadline now (None: the window has since been removed)
 
 
-def provider_for_extensions(*, user: object, slug: str) -> Provider:
-    """A provider whose extension requests the user may see."""
+def provider_for_assessment(*, user: object, slug: str) -> Provider:
+    """A provider whose assessment pages (extension requests, reviews, moderation, marking quality) the user may
+    see: its admins, and platform staff."""
     require_page(user, Action.VIEW_SUBMISSIONS)
     return get_object_or_404(
         Provider.objects.filter(provider_q(user, Action.VIEW_SUBMISSIONS, via="pk")), slug=slug

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessment import routing
-from assessment.allocation import SUBMITTED, allocation_next
+from assessment.allocation import NOT_MARKED, SUBMITTED, allocation_next
 from assessment.models import (
     Allocation,
     AssessmentTask,
@@ -185,9 +185,11 @@ class ReleaseCheck:
 def _latest_submitted_ids(cohort: Cohort, task: AssessmentTask) -> list[int]:
     """Each place's latest submitted attempt at the task, on the cohort."""
     latest: dict[int, tuple[int, int]] = {}
-    for pk, enrolment_id, attempt in Submission.objects.filter(
-        enrolment__cohort=cohort, task=task, status__in=SUBMITTED
-    ).values_list("pk", "enrolment_id", "attempt"):
+    for pk, enrolment_id, attempt in (
+        Submission.objects.filter(enrolment__cohort=cohort, task=task, status__in=SUBMITTED)
+        .exclude(enrolment__status__in=NOT_MARKED)
+        .values_list("pk", "enrolment_id", "attempt")
+    ):
         latest[enrolment_id] = max(latest.get(enrolment_id, (0, 0)), (attempt, pk))
     return [pk for _, pk in latest.values()]
 
@@ -253,6 +255,13 @@ def results_release(
     if task.scheme.programme_id != cohort.programme_id:
         raise DomainError("That task is not part of this cohort's programme.")
     Cohort.objects.select_for_update().get(pk=cohort.pk)  # one release of a cohort at a time
+    # And no verdict changes an outcome between this check and the release (verdict_record locks the result).
+    list(
+        Result.objects.select_for_update(of=("self",))
+        .filter(submission__enrolment__cohort=cohort, submission__task=task, released_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     check = release_check(cohort=cohort, task=task)
     if check.problem:
         raise DomainError(check.problem)
@@ -294,24 +303,47 @@ def _latest_released(enrolment: Enrolment) -> dict[int, Result]:
     return latest
 
 
+def _resubmitted(result: Result) -> bool:
+    """A later attempt at the task was submitted after this failed one."""
+    return Submission.objects.filter(
+        enrolment_id=result.submission.enrolment_id,
+        task_id=result.submission.task_id,
+        attempt__gt=result.submission.attempt,
+        status__in=SUBMITTED,
+    ).exists()
+
+
+def standing_from_results(enrolment: Enrolment, *, today: datetime.date | None = None) -> str:
+    """Where the place's released results put it: completed when every task of the programme has a released
+    pass; failed when a task's latest attempt failed with no attempt left (or its date to resubmit passed);
+    otherwise active."""
+    today = today or timezone.localdate()
+    tasks = list(AssessmentTask.objects.filter(scheme__programme_id=enrolment.cohort.programme_id))
+    latest = _latest_released(enrolment)
+    for result in latest.values():
+        if result.outcome != Result.Outcome.FAIL:
+            continue
+        if result.resubmit_by is None:
+            return Enrolment.Status.FAILED
+        if result.resubmit_by < today and not _resubmitted(result):
+            return Enrolment.Status.FAILED
+    if tasks and all(t.pk in latest and latest[t.pk].outcome == Result.Outcome.PASS for t in tasks):
+        return Enrolment.Status.COMPLETED
+    return Enrolment.Status.ACTIVE
+
+
 def place_after_results(enrolment: Enrolment) -> None:
-    """Move a place on once its results are out: completed when every task is passed (and its certificate
-    issued), failed when a task is failed with no attempt left. Otherwise it stays as it is."""
+    """Move an active place on once its results are out (standing_from_results): completed, with its
+    certificate issued, or failed. Otherwise it stays as it is."""
     from assessment.certificates import certificate_issue
     from participants import services as participant_services
 
     if enrolment.status != Enrolment.Status.ACTIVE:
         return
-    tasks_ = list(AssessmentTask.objects.filter(scheme__programme_id=enrolment.cohort.programme_id))
-    latest = _latest_released(enrolment)
-    failed_for_good = [
-        r
-        for r in latest.values()
-        if r.outcome == Result.Outcome.FAIL and r.submission.attempt >= r.submission.task.attempts_allowed
-    ]
-    if failed_for_good:
+    standing = standing_from_results(enrolment)
+    if standing == Enrolment.Status.FAILED:
         participant_services.enrolment_record_outcome(by=None, enrolment=enrolment, passed=False)
-    elif tasks_ and all(t.pk in latest and latest[t.pk].outcome == Result.Outcome.PASS for t in tasks_):
+    elif standing == Enrolment.Status.COMPLETED:
         participant_services.enrolment_record_outcome(by=None, enrolment=enrolment, passed=True)
         certificate_issue(enrolment=enrolment)
 
@@ -386,6 +418,14 @@ def review_request(*, by: User, result: Result, reason: str) -> ReviewRequest:
         raise PermissionDenied("Only the participant can ask for their result to be reviewed.")
     if result.released_at is None:
         raise DomainError("Your result is not released yet.")
+    if Submission.objects.filter(
+        enrolment=result.submission.enrolment,
+        task=result.submission.task,
+        attempt__gt=result.submission.attempt,
+    ).exists():
+        raise DomainError(
+            "You have submitted this task again since, so this result can no longer be reviewed."
+        )
     days = result.submission.task.mark_scheme.review_days
     if timezone.now() >= result.released_at + datetime.timedelta(days=days):
         raise DomainError(
@@ -443,7 +483,13 @@ def _outcome_changed_on_review(result: Result, *, by: User, note: str, now: date
     before = result.outcome
     after = Result.Outcome.PASS if before == Result.Outcome.FAIL else Result.Outcome.FAIL
     ResultChange.objects.create(
-        result=result, from_outcome=before, to_outcome=after, changed_by=by, changed_at=now, reason=note
+        result=result,
+        from_outcome=before,
+        to_outcome=after,
+        changed_by=by,
+        changed_at=now,
+        reason=note,
+        source=ResultChange.Source.REVIEW,
     )
     result.outcome = after
     result.route = Result.Route.REVIEWED
@@ -459,25 +505,16 @@ def _outcome_changed_on_review(result: Result, *, by: User, note: str, now: date
     if enrolment.status == Enrolment.Status.ACTIVE:
         place_after_results(enrolment)
         return
-    latest = _latest_released(enrolment)
-    if after == Result.Outcome.PASS:
-        if all(r.outcome == Result.Outcome.PASS for r in latest.values()):
-            participant_services.enrolment_outcome_on_review(
-                enrolment=enrolment, to=Enrolment.Status.COMPLETED, note=note
-            )
-            certificate_issue(enrolment=enrolment)
-        elif enrolment.status == Enrolment.Status.FAILED:
-            participant_services.enrolment_outcome_on_review(
-                enrolment=enrolment, to=Enrolment.Status.ACTIVE, note=note
-            )
-        return
-    # A pass became a fail: the certificate goes; the place fails, or is active again to resubmit.
-    to = Enrolment.Status.ACTIVE if result.resubmit_by else Enrolment.Status.FAILED
-    if enrolment.status != to:
-        participant_services.enrolment_outcome_on_review(enrolment=enrolment, to=to, note=note)
-    certificate = Certificate.objects.filter(enrolment=enrolment, revoked_at__isnull=True).first()
-    if certificate is not None:
-        certificate_revoke(by=by, certificate=certificate, reason=f"Result changed on review: {note}")
+    # A finished place: it follows its results, as a release would have put it.
+    standing = standing_from_results(enrolment)
+    if standing != enrolment.status:
+        participant_services.enrolment_outcome_on_review(enrolment=enrolment, to=standing, note=note)
+    if standing == Enrolment.Status.COMPLETED:
+        certificate_issue(enrolment=enrolment)
+    else:
+        certificate = Certificate.objects.filter(enrolment=enrolment, revoked_at__isnull=True).first()
+        if certificate is not None:
+            certificate_revoke(by=by, certificate=certificate, reason=f"Result changed on review: {note}")
 
 
 def resubmissions_lapse(*, today: datetime.date | None = None) -> int:
@@ -493,17 +530,11 @@ def resubmissions_lapse(*, today: datetime.date | None = None) -> int:
         resubmit_by__lt=today,
         submission__enrolment__status=Enrolment.Status.ACTIVE,
     ).select_related("submission__enrolment"):
-        later = Submission.objects.filter(
-            enrolment=result.submission.enrolment,
-            task=result.submission.task_id,
-            attempt__gt=result.submission.attempt,
-            status__in=SUBMITTED,
-        ).exists()
-        if later:
-            continue
         with transaction.atomic():
-            participant_services.enrolment_record_outcome(
-                by=None, enrolment=result.submission.enrolment, passed=False
-            )
+            # The place's row first: a resubmission arriving now waits for this, or this sees it.
+            enrolment = Enrolment.objects.select_for_update().get(pk=result.submission.enrolment_id)
+            if enrolment.status != Enrolment.Status.ACTIVE or _resubmitted(result):
+                continue
+            participant_services.enrolment_record_outcome(by=None, enrolment=enrolment, passed=False)
         lapsed += 1
     return lapsed

@@ -9,6 +9,8 @@ from assessment.api import (
     SubmissionVersionViewSet,
     SubmissionViewSet,
 )
+from assessment.api_marking import ROUTES as MARKING_ROUTES
+from assessment.api_marking import URLS as MARKING_URLS
 from npqel.api import not_found
 from participants.api import EnrolmentViewSet, ParticipantViewSet, SchoolViewSet
 from participants.api_engagement import URLS as ENGAGEMENT_URLS
@@ -40,11 +42,16 @@ router.register("submissions", SubmissionViewSet, basename="submission")
 router.register("submission-versions", SubmissionVersionViewSet, basename="submission-version")
 router.register("receipts", ReceiptViewSet, basename="receipt")
 router.register("extensions", ExtensionViewSet, basename="extension")
+# Allocations and marking, results, moderation (assessment/api_marking.py).
+for prefix, viewset, basename in MARKING_ROUTES:
+    router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     # Registers, task completions, coaching, feedback and engagement (participants/api_engagement.py).
     *(re_path(pattern, view, name=name) for pattern, view, name in ENGAGEMENT_URLS),
+    # A cohort's marking (allocate, release), moving an allocation, checking a certificate (assessment/api_marking.py).
+    *(re_path(pattern, view, name=name) for pattern, view, name in MARKING_URLS),
     path("", include(router.urls)),
     # Last: a path no route above matches (e.g. an id with a dot in it) gets the API's JSON 404. Only paths
     # ending in "/", so that CommonMiddleware still redirects "cohorts/5" to "cohorts/5/".

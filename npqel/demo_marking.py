@@ -120,7 +120,7 @@ def demo_marking_load(*, today: datetime.date) -> int:
         _queue(waiting, pool, now, today)
     for enrolment in Enrolment.objects.filter(
         status=Enrolment.Status.COMPLETED,
-        certificate__isnull=True,
+        certificates__isnull=True,
         submissions__result__released_at__isnull=False,
     ).distinct():
         certificate_issue(enrolment=enrolment)

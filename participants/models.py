@@ -202,6 +202,13 @@ class Enrolment(models.Model):
         return f"{self.participant} on {self.cohort}"
 
     @property
+    def current_certificate(self):  # -> assessment.models.Certificate | None
+        """The place's valid certificate, else the latest revoked one (None: never issued). Prefetch
+        `certificates` for lists."""
+        certificates = sorted(self.certificates.all(), key=lambda c: (c.revoked_at is None, c.issued_at))
+        return certificates[-1] if certificates else None
+
+    @property
     def started_on(self) -> datetime.date:
         return self.start_date or self.cohort.start_date
 

@@ -134,8 +134,10 @@ def own_enrolment_details(*, user: object) -> QuerySet[Enrolment]:
     instalments, placement, status history and the programme's deadline policies."""
     return (
         own_enrolments(user=user)
-        .select_related("group", "coach", "fee_option", "placement_option", "certificate")
-        .prefetch_related("changes", "cohort__programme__extensions", "fee_option__instalments")
+        .select_related("group", "coach", "fee_option", "placement_option")
+        .prefetch_related(
+            "changes", "cohort__programme__extensions", "fee_option__instalments", "certificates"
+        )
     )
 
 
@@ -310,10 +312,11 @@ def enrolment_record(*, user: object, pk: int) -> Enrolment:
             "fee_option",
             "placement_option",
             "engagement",
-            "certificate",
             "earlier_record",
         )
-        .prefetch_related(Prefetch("changes", queryset=history), "cohort__programme__extensions")
+        .prefetch_related(
+            Prefetch("changes", queryset=history), "cohort__programme__extensions", "certificates"
+        )
     )
     return get_object_or_404(places, pk=pk)
 

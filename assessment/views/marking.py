@@ -162,6 +162,9 @@ def marking_page(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Draft saved.")
             return redirect("marking_page", pk=allocation.pk)
     context = _marking_context(allocation, marking, request.POST if error else None)
+    if error:
+        # The revision their page had: pressing Save again from this page is still refused if someone saved since.
+        context["revision"] = _revision(request.POST)
     context["error"] = error
     context["closed"] = allocation.ended_at is not None or (
         marking is not None and marking.status == Marking.Status.SUBMITTED

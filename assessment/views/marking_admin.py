@@ -113,7 +113,9 @@ def allocation_move(request: HttpRequest, pk: int) -> HttpResponse:
     cohort = submission.enrolment.cohort
     pool = [
         a
-        for a in allocation_services.assessor_pool(cohort.programme.provider)
+        for a in allocation_services.assessor_pool(
+            cohort.programme.provider, leads_only=allocation.kind == Allocation.Kind.LEAD
+        )
         if a.pk != allocation.assessor_id
     ]
     error, field = "", ""
@@ -202,7 +204,7 @@ def results_release(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @login_required
 def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
     """Participants' requests to review their result: waiting first (oldest first), then the latest decided."""
-    provider = provider_selectors.provider_for_extensions(user=request.user, slug=slug)
+    provider = provider_selectors.provider_for_assessment(user=request.user, slug=slug)
     waiting, decided = selectors.review_queue(provider=provider)
     return render(
         request,

@@ -16,11 +16,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from assessment import moderation
 from assessment.models import ModerationItem, Result
+from assessment.provider_selectors import provider_for_assessment
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.forms import DateInput, add_domain_error
@@ -85,6 +85,15 @@ class VerdictForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"max_length": "Keep it to 5,000 characters."},
     )
+    feedback = forms.CharField(
+        label="If you change a pass to a fail: feedback for the participant",
+        help_text="They read it in place of the pass summary: what the script does well and what it must do "
+        "better (at least 300 characters). Not needed otherwise.",
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"max_length": "Keep it to 10,000 characters."},
+    )
 
 
 class PeriodForm(forms.Form):
@@ -117,7 +126,7 @@ def _period(request: HttpRequest) -> tuple[PeriodForm, datetime.date | None, dat
 @login_required
 def sample_list(request: HttpRequest, slug: str) -> HttpResponse:
     """The provider's moderation samples; admins draw a new one here."""
-    provider = moderation.provider_for_moderation(user=request.user, slug=slug)
+    provider = provider_for_assessment(user=request.user, slug=slug)
     can_draw = access_for(request.user).may(Action.MANAGE_ASSESSMENT, provider.pk)
     form = DrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
@@ -178,7 +187,7 @@ def sample_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def marking_quality(request: HttpRequest, slug: str) -> HttpResponse:
     """Each assessor's marks and outcomes, first against second marking, moderation by outcome band, and
     accuracy (DfE metric 5), for all time or a period."""
-    provider = moderation.provider_for_moderation(user=request.user, slug=slug)
+    provider = provider_for_assessment(user=request.user, slug=slug)
     form, start, end = _period(request)
     return render(
         request,
@@ -205,14 +214,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         "assessment/moderation/queue.html",
         {"samples": samples, "waiting": sum(s.item_count - s.recorded_count for s in samples)},
     )
-
-
-def _script_url(file_pk: int) -> str | None:
-    """The link to a script file, once the script download page exists (being written alongside)."""
-    try:
-        return reverse("script_file", args=[file_pk])
-    except NoReverseMatch:
-        return None
 
 
 @login_required
@@ -243,12 +244,12 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             else:
                 told = (
-                    "You disagree. The result was already released, so it stands for now: the provider is told "
-                    "to review it."
+                    "You disagree. The result was already released, so it stands for now: the provider sees your "
+                    "verdict flagged on the sample's page and can review it."
                 )
             messages.success(request, f"Verdict on {result.submission.candidate_number} saved. {told}")
             return redirect("moderation_queue")
-    files = [(file, _script_url(file.pk)) for file in moderation.item_files(item=item)]
+    files = moderation.item_files(item=item)
     return render(
         request,
         "assessment/moderation/item.html",
@@ -258,7 +259,6 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "submission": result.submission,
             "markings": moderation.item_markings(item=item),
             "files": files,
-            "files_linked": all(url for _, url in files),
             "changes": moderation.result_changes(item=item),
             "form": form,
             "can_record": can_record,

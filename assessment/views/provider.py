@@ -343,7 +343,7 @@ def scripts_zip(request: HttpRequest, pk: int, number: int) -> FileResponse:
 @login_required
 def extension_queue(request: HttpRequest, slug: str) -> HttpResponse:
     """Requests for more time waiting for a decision (oldest first), then the latest decisions."""
-    provider = selectors.provider_for_extensions(user=request.user, slug=slug)
+    provider = selectors.provider_for_assessment(user=request.user, slug=slug)
     waiting, decided = selectors.extension_queue(provider=provider)
     return render(
         request,

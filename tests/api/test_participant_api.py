@@ -638,6 +638,7 @@ def test_admins_and_platform_staff_read_every_school_by_urn(api, own, other, pro
         "phase": "primary",
         "local_authority": "Westmorland and Furness",
         "region": "North West",
+        "trust": "",
         "fsm_percent": "31.20",
         "pupil_premium_top_half": True,
         "performance_band": "low",

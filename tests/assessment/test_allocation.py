@@ -84,7 +84,9 @@ def test_each_conflict_excludes_the_assessor_with_its_reason(provider):
     south_facilitator = assessor(provider, "South facilitator")
     declared = assessor(provider, "Declared")
     stranger = assessor(provider, "Stranger", schools=[SchoolFactory(trust="Another Trust")])
-    same_trust = assessor(provider, "Same trust", schools=[SchoolFactory(trust="Northern Lights Academy Trust")])
+    same_trust = assessor(
+        provider, "Same trust", schools=[SchoolFactory(trust="Northern Lights Academy Trust")]
+    )
     themself = enrolment.participant.user
     StaffMembershipFactory(provider=provider, user=themself, role=StaffMembership.Role.ASSESSOR)
     enrolment.group, enrolment.coach = group, coach

@@ -413,8 +413,11 @@ def test_only_an_admin_of_the_provider_revokes_and_says_why(passed, admin, other
     assert revoked.revoked_at is not None and revoked.revoke_reason == "Issued in error."
     with pytest.raises(DomainError, match="already revoked"):
         certificate_revoke(by=admin, certificate=certificate, reason="Again.")
-    # Issuing again gives back the revoked certificate: it is never silently replaced.
-    assert certificate_issue(enrolment=passed).revoked_at is not None
+    # Issuing again (the place is still completed) makes a new certificate with a new code; the revoked one
+    # keeps its code, which the verification page goes on calling revoked.
+    again = certificate_issue(enrolment=passed)
+    assert again.pk != certificate.pk and again.code != certificate.code and again.revoked_at is None
+    assert certificate_issue(enrolment=passed) == again
 
 
 def test_the_revoke_page(client, passed, admin, other_provider):
@@ -578,7 +581,7 @@ def test_transcript_queries_do_not_grow_with_components(
     url = reverse("transcript_download", args=[passed.pk])
     # session, user, roles (2), the admin's second factor, the place with its certificate, its status
     # history, engagement (2), components, tasks, submissions with their results.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert client.get(url).status_code == 200
 
 
@@ -587,5 +590,5 @@ def test_certificate_download_queries(client, passed, django_assert_num_queries)
     client.force_login(passed.participant.user)
     url = reverse("certificate_download", args=[passed.pk])
     # session, user, roles (2), the place with its certificate, its status history.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert client.get(url).status_code == 200

@@ -4,6 +4,7 @@ provider admin's page to allocate, move and release. Nobody but the admin sees a
 
 import io
 import re
+import zipfile
 
 import docx
 import pytest
@@ -163,7 +164,10 @@ def test_nothing_an_assessor_can_open_names_the_participant(provider, signed_in)
                 response = client.get(file_url)
                 assert response.status_code == 200
                 assert setup.scripts[0].candidate_number in response["Content-Disposition"]
-                yield file_url, response.content.decode("latin-1")
+                # A DOCX is a ZIP of deflated parts: search every part, unpacked.
+                with zipfile.ZipFile(io.BytesIO(response.content)) as package:
+                    for name in package.namelist():
+                        yield f"{file_url} {name}", package.read(name).decode("utf-8", "replace")
 
     def check(client, allocation):
         seen = list(reachable(client, allocation))
@@ -363,3 +367,46 @@ def test_the_menu_takes_assessors_to_their_marking_and_moderators_to_moderation(
     assert f'href="{reverse("moderation_queue")}"' in page
     page = signed_in(person(Role.PROVIDER_ADMIN, provider)).get(reverse("home")).content.decode()
     assert reverse("marking_queue") not in page and reverse("moderation_queue") not in page
+
+
+def test_pressing_save_again_after_a_stale_refusal_is_still_refused(provider, signed_in):
+    setup = marking_cohort(provider, 1)
+    allocation = allocate(setup.scripts[0], setup.assessors[0])
+    client = signed_in(allocation.assessor)
+    url = reverse("marking_page", args=[allocation.pk])
+    client.post(url, _form(allocation, "pass", revision=0, feedback="From the first tab"))
+    refused = client.post(url, _form(allocation, "fail", revision=0, feedback="From the second tab"))
+    assert 'name="revision" id="revision" value="0"' in refused.content.decode()  # what their page had
+    again = client.post(url, _form(allocation, "fail", revision=0, feedback="From the second tab"))
+    assert again.status_code == 400
+    assert Marking.objects.get(allocation=allocation).feedback == "From the first tab"
+
+
+def test_a_lead_decision_moves_only_to_another_lead_and_not_once_decided(provider, signed_in):
+    from assessment.allocation import allocation_move
+    from assessment.results import lead_decide
+    from npqel.errors import DomainError
+    from tests.assessment.marking_setup import assessor as make_assessor
+
+    setup = marking_cohort(provider, 1, second_share=0)
+    script = setup.scripts[0]
+    ann, ben, cat = setup.assessors
+    mark(allocate(script, ann), "fail")
+    mark(live(script, "second"), "pass")
+    lead = live(script, "lead")
+    admin = person(Role.PROVIDER_ADMIN, provider)
+    page = signed_in(admin).get(reverse("allocation_move", args=[lead.pk])).content.decode()
+    assert ann.display_name not in page  # only lead assessors are offered
+    with pytest.raises(DomainError, match="is not a lead assessor"):
+        allocation_move(by=admin, allocation=lead, to=ann, reason="Cat is away")
+    dan = make_assessor(provider, "Dan Dale", lead=True)
+    moved = allocation_move(by=admin, allocation=lead, to=dan, reason="Cat is away")
+    lead_decide(
+        by=dan,
+        allocation=moved,
+        outcome="pass",
+        feedback=SUMMARY,
+        rationale="On balance the staged plan meets the implementation descriptors of the scheme.",
+    )
+    with pytest.raises(DomainError, match="has already decided this script"):
+        allocation_move(by=admin, allocation=moved, to=cat, reason="Again")

@@ -251,12 +251,30 @@ def test_agreeing_changes_nothing_on_the_result(sampled, moderator):
     assert not ResultChange.objects.exists()
 
 
+FAIL_FEEDBACK = (
+    "The plan names the problems but does not justify its solutions against alternatives, and the stages of "
+    "implementation are missing: there is no sequence, no owner for each step and no way of telling whether it "
+    "is working. Use the case's evidence to prioritise, and set out how the board will hold leaders to account."
+)
+
+
 def test_a_disagreement_before_release_changes_the_outcome_and_changing_back_restores_it(sampled, moderator):
+    summary = Result.objects.get(pk=sampled[0].result_id).feedback
+    with pytest.raises(DomainError, match="The participant will read feedback on a fail") as refused:
+        verdict_record(
+            by=moderator, item=sampled[0], verdict="disagree", moderator_outcome="fail", rationale=WHY
+        )
+    assert refused.value.field == "feedback"
     item = verdict_record(
-        by=moderator, item=sampled[0], verdict="disagree", moderator_outcome="fail", rationale=WHY
+        by=moderator,
+        item=sampled[0],
+        verdict="disagree",
+        moderator_outcome="fail",
+        rationale=WHY,
+        feedback=FAIL_FEEDBACK,
     )
     result = Result.objects.get(pk=item.result_id)
-    assert (result.outcome, result.route) == ("fail", "moderated")
+    assert (result.outcome, result.route, result.feedback) == ("fail", "moderated", FAIL_FEEDBACK)
     change = ResultChange.objects.get(result=result)
     assert (change.from_outcome, change.to_outcome, change.changed_by) == ("pass", "fail", moderator)
     assert WHY in change.reason and "May" in change.reason
@@ -264,7 +282,7 @@ def test_a_disagreement_before_release_changes_the_outcome_and_changing_back_res
     # The same moderator changes their mind before release: the outcome moderated is back.
     verdict_record(by=moderator, item=item, verdict="agree")
     result.refresh_from_db()
-    assert (result.outcome, result.route) == ("pass", "first")
+    assert (result.outcome, result.route, result.feedback) == ("pass", "first", summary)
     assert list(ResultChange.objects.filter(result=result).values_list("to_outcome", flat=True)) == [
         "fail",
         "pass",
@@ -335,7 +353,12 @@ def test_accuracy_matches_figures_worked_out_by_hand(world, admin, moderator, ot
     for result in anns[:2] + bens[:1]:
         verdict_record(by=moderator, item=item_of[result.pk], verdict="agree")
     verdict_record(
-        by=moderator, item=item_of[anns[2].pk], verdict="disagree", moderator_outcome="fail", rationale=WHY
+        by=moderator,
+        item=item_of[anns[2].pk],
+        verdict="disagree",
+        moderator_outcome="fail",
+        rationale=WHY,
+        feedback=FAIL_FEEDBACK,
     )
     report = accuracy(provider=world.provider, **MAY)
     assert (report.assessments, report.moderated, report.agreed) == (9, 4, 3)

@@ -164,3 +164,120 @@ def test_a_place_not_resubmitted_by_its_date_fails(provider):
     assert resubmissions_lapse(today=resubmit_by + datetime.timedelta(days=1)) == 1
     assert Enrolment.objects.get(pk=script.enrolment_id).status == "failed"
     assert resubmissions_lapse(today=resubmit_by + datetime.timedelta(days=2)) == 0
+
+
+def test_a_review_of_one_task_never_completes_a_place_with_another_task_not_passed(provider):
+    """Two tasks; the first failed for good and the place failed; its review makes it a pass, but the second
+    task was never submitted: the place is active again (to do it), not completed, and has no certificate."""
+    from assessment.marking import mark_scheme_create_default
+    from assessment.models import AssessmentTask
+
+    setup, script, admin = released(provider, "fail")
+    second = AssessmentTask.objects.create(
+        scheme=setup.task.scheme, number=2, title="Task 2", main_word_limit=4000, window_kind="chosen"
+    )
+    mark_scheme_create_default(by=None, task=second)
+    enrolment = Enrolment.objects.get(pk=script.enrolment_id)
+    assert enrolment.status == "failed"
+    review = review_request(by=enrolment.participant.user, result=Result.objects.get(), reason=REASON)
+    review_decide(by=admin, review=review, change=True, note=NOTE)
+    enrolment.refresh_from_db()
+    assert enrolment.status == "active"
+    assert not Certificate.objects.filter(enrolment=enrolment).exists()
+
+
+def test_a_revoked_certificate_is_replaced_by_a_new_one_when_the_place_passes_again(provider):
+    """A pass turned into a fail on review (certificate revoked, an attempt left), then resubmitted and passed:
+    a new certificate with a new code; the old code still reads as revoked."""
+    from assessment.certificates import certificate_by_code
+
+    setup, first_try, admin = released(provider, "pass", attempts=2)
+    enrolment = Enrolment.objects.get(pk=first_try.enrolment_id)
+    old = Certificate.objects.get(enrolment=enrolment)
+    review = review_request(by=enrolment.participant.user, result=Result.objects.get(), reason=REASON)
+    review_decide(by=admin, review=review, change=True, note=NOTE)
+    enrolment.refresh_from_db()
+    assert enrolment.status == "active"  # a fail with an attempt left
+    user = enrolment.participant.user
+    version = services.version_upload(
+        by=user, enrolment=enrolment, task=setup.task, main=io.BytesIO(docx_bytes(1200)), main_name="v2.docx"
+    )
+    services.submission_submit(by=user, version=version, declaration=True)
+    mark(allocate(Submission.objects.get(pk=version.submission_id), setup.assessors[1]), "pass")
+    results_release(by=admin, cohort=setup.cohort, task=setup.task, without_moderation="A small cohort.")
+    enrolment.refresh_from_db()
+    assert enrolment.status == "completed"
+    new = Certificate.objects.get(enrolment=enrolment, revoked_at__isnull=True)
+    assert new.code != old.code
+    assert certificate_by_code(code=old.code).revoked_at is not None
+
+
+def test_a_withdrawn_places_script_neither_blocks_release_nor_is_allocated(provider):
+    from assessment.allocation import allocation_run
+    from participants import services as participant_services
+
+    setup = marking_cohort(provider, 2, second_share=0)
+    kept, gone = setup.scripts
+    mark(allocate(kept, setup.assessors[0]), "pass")
+    admin = person(Role.PROVIDER_ADMIN, provider)
+    participant_services.enrolment_withdraw(by=admin, enrolment=gone.enrolment, reason="change-in-career")
+    plan = allocation_run(by=admin, provider=provider, task=setup.task, due_on=timezone.localdate())
+    assert plan.lines == ()
+    released_now = results_release(
+        by=admin, cohort=setup.cohort, task=setup.task, without_moderation="Small."
+    )
+    assert [r.submission for r in released_now] == [kept]
+
+
+def test_a_review_note_never_reaches_the_moderator(provider, signed_in):
+    from assessment.models import ModerationItem, ModerationSample
+
+    setup, script, admin = released(provider, "fail")
+    user = script.enrolment.participant.user
+    review = review_request(by=user, result=Result.objects.get(), reason=REASON)
+    review_decide(
+        by=admin,
+        review=review,
+        change=True,
+        note=f"Dear {user.full_name}, we looked again at section 4 of your script.",
+    )
+    result = Result.objects.get()
+    sample = ModerationSample.objects.create(
+        provider=provider,
+        label="Autumn",
+        period_start=timezone.localdate(),
+        period_end=timezone.localdate(),
+        seed="x",
+        drawn_at=timezone.now(),
+    )
+    item = ModerationItem.objects.create(
+        sample=sample, result=result, reason="random", outcome_moderated="pass"
+    )
+    page = signed_in(person(Role.MODERATOR)).get(reverse("moderation_item", args=[item.pk])).content.decode()
+    assert "Changed on review, by the provider." in page
+    assert user.full_name not in page and "we looked again" not in page
+
+
+def test_the_review_queue_reads_in_a_fixed_number_of_queries(
+    provider, signed_in, django_assert_max_num_queries
+):
+    setup = marking_cohort(provider, 3, second_share=0)
+    for script in setup.scripts:
+        mark(allocate(script, setup.assessors[0]), "pass")
+    admin = person(Role.PROVIDER_ADMIN, provider)
+    results_release(by=admin, cohort=setup.cohort, task=setup.task, without_moderation="A small cohort.")
+
+    def ask(script):
+        user = script.enrolment.participant.user
+        review_request(by=user, result=Result.objects.get(submission=script), reason=REASON)
+
+    client = signed_in(admin)
+    url = reverse("review_queue", args=[provider.slug])
+    ask(setup.scripts[0])
+    with django_assert_max_num_queries(12) as few:
+        client.get(url)
+    ask(setup.scripts[1])
+    ask(setup.scripts[2])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "Waiting for a decision (3)" in page

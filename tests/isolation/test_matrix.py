@@ -21,6 +21,7 @@ from tests.isolation.cases_api_assessment import (
     ASSESSMENT_API_UNSCOPED,
 )
 from tests.isolation.cases_api_engagement import ENGAGEMENT_API_LISTS, ENGAGEMENT_API_SCOPED
+from tests.isolation.cases_api_marking import MARKING_API_LISTS, MARKING_API_SCOPED, MARKING_API_UNSCOPED
 from tests.isolation.cases_api_participants import (
     PARTICIPANT_API_LISTS,
     PARTICIPANT_API_SCOPED,
@@ -141,6 +142,7 @@ SCOPED: dict[str, Scoped] = {
     **MARKING_SCOPED,
     **MODERATION_SCOPED,
     **CERTIFICATE_SCOPED,
+    **MARKING_API_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -168,6 +170,7 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **PROVIDER_ASSESSMENT_LISTS,
     **MODERATION_LISTS,
     **CERTIFICATE_LISTS,
+    **MARKING_API_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
@@ -191,6 +194,7 @@ UNSCOPED: dict[str, str] = {
     **MARKING_UNSCOPED,
     **MODERATION_UNSCOPED,
     **CERTIFICATE_UNSCOPED,
+    **MARKING_API_UNSCOPED,
 }
 # django-allauth's pages concern only the signed-in (or signing-in) person's own account.
 ALLAUTH_MODULE_PREFIX = "allauth."

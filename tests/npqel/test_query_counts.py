@@ -39,7 +39,7 @@ PAGES = [
     # A participant: their places, status histories, deadline policies, components and sessions; each
     # place's engagement measured now (2 queries, however many places); the final assessment's tasks (here
     # none: with a scheme, 5 more, pinned in tests/participants/test_home.py).
-    (Role.PARTICIPANT, "home", False, 12),
+    (Role.PARTICIPANT, "home", False, 13),
     (Role.PLATFORM_STAFF, "provider_list", False, 6),
     (Role.PLATFORM_STAFF, "platform_people", False, 6),
 ]
