@@ -25,6 +25,7 @@ from assessment.documents import (
     MAX_XML_ELEMENTS,
     MAX_ZIP_MEMBERS,
     RATIO_CHECK_FROM,
+    page_texts,
 )
 from npqel.errors import DomainError
 
@@ -513,21 +514,12 @@ def _pdf_text(data: bytes) -> str:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError:
         raise CannotAnonymise from None
-    texts = []
     try:
-        for index in range(len(document)):
-            page = document[index]
-            try:
-                text_page = page.get_textpage()
-                texts.append(text_page.get_text_range())
-                text_page.close()
-            finally:
-                page.close()
+        return "\n".join(page_texts(document))
     except pdfium.PdfiumError:
         raise CannotAnonymise from None
     finally:
         document.close()
-    return "\n".join(texts)
 
 
 _TITLES = frozenset(

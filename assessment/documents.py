@@ -555,15 +555,7 @@ class _Check:
                     f"Your {self.label} has {pages:,} pages; the most we accept is {MAX_PDF_PAGES:,}. Upload "
                     "only the pages you are submitting."
                 )
-            texts = []
-            for index in range(pages):
-                page = document[index]
-                try:
-                    text_page = page.get_textpage()
-                    texts.append(text_page.get_text_range())
-                    text_page.close()
-                finally:
-                    page.close()
+            texts = page_texts(document)
         except pdfium.PdfiumError:
             self.refuse_damaged("pdf")
         finally:
@@ -764,3 +756,17 @@ def _sector(file: BinaryIO, number: int, size: int) -> bytes:
     if len(data) < size:
         raise OSError("compound file sector past the end")
     return data
+
+
+def page_texts(document: "pdfium.PdfDocument") -> list[str]:
+    """Each page's text, in order (raises pdfium.PdfiumError for a page it cannot read)."""
+    texts = []
+    for index in range(len(document)):
+        page = document[index]
+        try:
+            text_page = page.get_textpage()
+            texts.append(text_page.get_text_range())
+            text_page.close()
+        finally:
+            page.close()
+    return texts

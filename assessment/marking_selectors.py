@@ -231,6 +231,13 @@ def allocation_for_admin(*, user: User, pk: int) -> Allocation:
 # Reviews of released results -------------------------------------------------------------------------------
 
 
+def reviews_waiting(*, provider) -> int:
+    """How many of the provider's review requests wait for a decision (one query)."""
+    return ReviewRequest.objects.filter(
+        result__submission__enrolment__provider=provider, status=ReviewRequest.Status.REQUESTED
+    ).count()
+
+
 def review_queue(*, provider) -> tuple[list[ReviewRequest], list[ReviewRequest]]:
     """The provider's review requests waiting for a decision (oldest first) and the latest decided (newest
     first, at most 50); a fixed number of queries."""

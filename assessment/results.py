@@ -72,9 +72,15 @@ def _decide(
 
 
 def _submitted_marking(submission: Submission, kind: str) -> Marking:
-    return Marking.objects.get(
+    marking = Marking.objects.filter(
         allocation__submission=submission, allocation__kind=kind, status=Marking.Status.SUBMITTED
-    )
+    ).first()
+    if marking is None:
+        raise DomainError(
+            f"This script has no submitted {Allocation.Kind(kind).label.lower()} yet, so it cannot be decided. "
+            "Ask the provider's admin to check its allocations."
+        )
+    return marking
 
 
 def marking_submitted(marking: Marking) -> Result | None:

@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.selectors import invitation_list
+from assessment.marking_selectors import reviews_waiting
 from npqel.access import Action, access_for, require_page
 from programmes import selectors
 
@@ -34,6 +35,9 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_manage_enrolments": access.may(Action.MANAGE_ENROLMENTS, provider.pk),
             "can_manage_programmes": access.may(Action.MANAGE_PROGRAMMES, provider.pk),
             "can_view_submissions": access.may(Action.VIEW_SUBMISSIONS, provider.pk),
+            "reviews_waiting": reviews_waiting(provider=provider)
+            if access.may(Action.VIEW_SUBMISSIONS, provider.pk)
+            else 0,
         },
     )
 

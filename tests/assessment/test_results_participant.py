@@ -281,3 +281,13 @@ def test_the_review_queue_reads_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(url).content.decode()
     assert "Waiting for a decision (3)" in page
+
+
+def test_the_provider_page_says_how_many_reviews_wait(provider, signed_in):
+    setup, script, admin = released(provider, "fail")
+    review_request(by=script.enrolment.participant.user, result=Result.objects.get(), reason=REASON)
+    page = signed_in(admin).get(reverse("provider_detail", args=[provider.slug])).content.decode()
+    assert (
+        'Requests to review a result</a> <strong class="govuk-tag govuk-tag--yellow">1 waiting</strong>'
+        in page
+    )

@@ -33,7 +33,7 @@ PAGES = [
     # Every signed-in page: session, user, roles (2), second-factor check; then the page's own reads.
     (Role.PROVIDER_ADMIN, "home", False, 6),
     (Role.PROVIDER_ADMIN, "provider_list", False, 6),
-    (Role.PROVIDER_ADMIN, "provider_detail", True, 9),
+    (Role.PROVIDER_ADMIN, "provider_detail", True, 10),  # with the reviews waiting (issue 7)
     (Role.PROVIDER_ADMIN, "provider_people", True, 8),
     (Role.PROVIDER_ADMIN, "account", False, 6),
     # A participant: their places, status histories, deadline policies, components and sessions; each
