@@ -139,7 +139,10 @@ def marking_save(
             "your changes were not saved, to avoid overwriting it. Copy anything you need, reload the page and "
             "make your changes again."
         )
-    scheme = allocation.submission.task.mark_scheme
+    # Submitting locks the scheme's row too: a change to the scheme waits for it, then sees the task is marked
+    # (assessment/mark_schemes.py). Drafts need not wait for each other.
+    schemes = MarkScheme.objects.filter(task_id=allocation.submission.task_id)
+    scheme = (schemes.select_for_update() if submit else schemes).get()
     criteria = list(scheme.criteria.all())
     omissions = list(scheme.omissions.all())
     problems = _mark_range_problems(criteria, marks)

@@ -62,7 +62,9 @@ class Cohort:
         return self.scripts[0].enrolment.cohort
 
 
-def marking_cohort(provider: Provider, n: int = 2, *, second_share: int = 10) -> Cohort:
+def marking_cohort(provider: Provider, n: int = 2, *, second_share: int = 0) -> Cohort:
+    """`n` submitted scripts on one cohort. `second_share`: the share of passes second-marked (0 by default, so
+    that which pass is picked at random never decides what a test sees)."""
     enrolment, task, window = case_study_place(provider=provider)
     enrolments = [enrolment]
     for _ in range(n - 1):

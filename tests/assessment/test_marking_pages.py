@@ -10,6 +10,7 @@ import docx
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.html import escape
 
 from assessment import services
 from assessment.models import Allocation, ConflictDeclaration, Marking, Result
@@ -174,7 +175,7 @@ def test_nothing_an_assessor_can_open_names_the_participant(provider, signed_in)
         assert any(url.startswith("/marking/files/") for url, _ in seen)
         for url, body in seen:
             for text in secret:
-                assert text not in body, f"{text!r} found in {url}"
+                assert text not in body and escape(text) not in body, f"{text!r} found in {url}"
 
     check(signed_in(ann), first)
     mark(first, "fail")

@@ -130,7 +130,8 @@ def test_a_draw_records_the_seed_and_the_outcomes_and_can_be_drawn_again(world, 
     results = [marked_result(world, first=ann) for _ in range(12)]
     results += [marked_result(world, first=ann, first_outcome="borderline", outcome="pass")]
     results += [marked_result(world, first=ben, first_outcome="fail")]
-    with time_machine.travel(datetime.datetime(2026, 6, 2, 9, 0, tzinfo=UK), tick=False):
+    # Drawn before the period ends, so that a result decided later in the period can follow (below).
+    with time_machine.travel(datetime.datetime(2026, 5, 20, 9, 0, tzinfo=UK), tick=False):
         sample = sample_draw(
             by=admin, provider=world.provider, label=" Spring  2026 ", rate_percent=20, **MAY
         )
@@ -146,7 +147,8 @@ def test_a_draw_records_the_seed_and_the_outcomes_and_can_be_drawn_again(world, 
     ]  # the borderline one is Ann's; Ben's fail; one more
     assert all(item.outcome_moderated == item.result.outcome for item in items)
     assert sample_redraw_check(sample) is True
-    # A later result in the same period, and a later sample of the rest, leave the first reproducible.
+    # A result decided after the draw, in the same period, and a later sample of the rest, leave the first
+    # reproducible.
     marked_result(world, first=ben, decided_at=datetime.datetime(2026, 5, 30, 10, 0, tzinfo=UK))
     sample_draw(by=admin, provider=world.provider, label="The rest", rate_percent=100, **MAY)
     assert sample_redraw_check(sample) is True

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from assessment import services
 from assessment.models import Certificate, Result, ReviewRequest, Submission
@@ -76,7 +77,7 @@ def test_a_review_changes_a_fail_to_a_pass_completing_the_place(provider, signed
 
     admin_client = signed_in(admin)
     queue = admin_client.get(reverse("review_queue", args=[provider.slug])).content.decode()
-    assert participant.display_name in queue
+    assert escape(participant.display_name) in queue
     refused = admin_client.post(
         reverse("review_decide", args=[review.pk]), {"decision": "change", "note": "Yes"}
     )

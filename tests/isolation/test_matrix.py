@@ -43,6 +43,7 @@ from tests.isolation.cases_imports import (
 )
 from tests.isolation.cases_learning import LEARNING_LISTS, LEARNING_SCOPED
 from tests.isolation.cases_logs import LOG_LISTS, LOG_SCOPED
+from tests.isolation.cases_mark_schemes import MARK_SCHEME_LISTS, MARK_SCHEME_SCOPED
 from tests.isolation.cases_marking import MARKING_SCOPED, MARKING_UNSCOPED
 from tests.isolation.cases_moderation import MODERATION_LISTS, MODERATION_SCOPED, MODERATION_UNSCOPED
 from tests.isolation.cases_participants import ROSTER_LISTS, ROSTER_SCOPED
@@ -143,6 +144,7 @@ SCOPED: dict[str, Scoped] = {
     **MODERATION_SCOPED,
     **CERTIFICATE_SCOPED,
     **MARKING_API_SCOPED,
+    **MARK_SCHEME_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -171,6 +173,7 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **MODERATION_LISTS,
     **CERTIFICATE_LISTS,
     **MARKING_API_LISTS,
+    **MARK_SCHEME_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
