@@ -1,1 +1,81 @@
-"""Models for this app arrive with its issue (see docs/ARCHITECTURE.md)."""
+"""DfE quality metrics (issue 8): the targets a provider is measured against, and snapshots of the computed
+figures, kept with their time so that a published figure can always be traced to what it was computed from."""
+
+from django.conf import settings
+from django.db import models
+
+
+class RecruitmentTarget(models.Model):
+    """A provider's recruitment targets for one recruitment year (2019/20), for one programme or, with no
+    programme, for all its NPQEL programmes together. Where none is set, the cohorts' own targets are used
+    (metrics/compute.py)."""
+
+    provider = models.ForeignKey("programmes.Provider", on_delete=models.CASCADE, related_name="targets")
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
+    )
+    recruitment_year = models.CharField(max_length=7)  # "2019/20"
+    recruitment_target = models.PositiveIntegerField(null=True, blank=True)
+    fsm_target_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    non_white_british_target_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["provider", "recruitment_year", "programme"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "programme", "recruitment_year"],
+                name="target_once_per_programme_year",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "recruitment_year"],
+                condition=models.Q(programme__isnull=True),
+                name="target_once_per_provider_year",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recruitment_year__regex=r"^[0-9]{4}/[0-9]{2}$"), name="target_year_format"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(fsm_target_percent__isnull=True)
+                    | models.Q(fsm_target_percent__gte=0, fsm_target_percent__lte=100)
+                )
+                & (
+                    models.Q(non_white_british_target_percent__isnull=True)
+                    | models.Q(
+                        non_white_british_target_percent__gte=0, non_white_british_target_percent__lte=100
+                    )
+                ),
+                name="target_shares_are_percentages",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Targets of {self.provider} for {self.recruitment_year}"
+
+
+class MetricSnapshot(models.Model):
+    """The metrics of one provider, programme (or all) and recruitment year as computed at one moment. A
+    recomputation that finds the same figures writes nothing new (the fingerprint matches the latest), so
+    snapshots mark when figures changed."""
+
+    provider = models.ForeignKey("programmes.Provider", on_delete=models.CASCADE, related_name="snapshots")
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.CASCADE, null=True, blank=True, related_name="snapshots"
+    )
+    recruitment_year = models.CharField(max_length=7)
+    computed_at = models.DateTimeField()
+    data = models.JSONField()
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the data, as canonical JSON
+
+    class Meta:
+        ordering = ["-computed_at", "-pk"]
+        indexes = [models.Index(fields=["provider", "recruitment_year", "-computed_at"])]
+
+    def __str__(self) -> str:
+        return f"Metrics of {self.provider} for {self.recruitment_year} at {self.computed_at:%Y-%m-%d %H:%M}"

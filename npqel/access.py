@@ -58,6 +58,8 @@ class Action(StrEnum):
     VIEW_SUBMISSIONS = "view_submissions"  # who has submitted, their receipts and scripts (with names)
     MANAGE_ASSESSMENT = "manage_assessment"  # assessment windows, extension decisions, eligibility overrides
     MARK_SCRIPTS = "mark_scripts"  # mark the scripts allocated to them (by candidate number, never a name)
+    VIEW_METRICS = "view_metrics"  # the DfE quality metrics and reports (equality data only as aggregates)
+    MANAGE_TARGETS = "manage_targets"  # recruitment targets per year; recompute the metrics
 
 
 # Which provider roles grant each action at the provider they hold the role at.
@@ -79,6 +81,8 @@ PROVIDER_POLICY: dict[Action, frozenset[Role]] = {
     Action.VIEW_SUBMISSIONS: frozenset({Role.PROVIDER_ADMIN}),
     Action.MANAGE_ASSESSMENT: frozenset({Role.PROVIDER_ADMIN}),
     Action.MARK_SCRIPTS: frozenset({Role.ASSESSOR}),
+    Action.VIEW_METRICS: frozenset({Role.PROVIDER_ADMIN}),
+    Action.MANAGE_TARGETS: frozenset({Role.PROVIDER_ADMIN}),
 }
 # Platform staff hold these at every provider (read-mostly: they support providers, they do not run them).
 PLATFORM_STAFF_ACTIONS = frozenset(
@@ -90,6 +94,9 @@ PLATFORM_STAFF_ACTIONS = frozenset(
         Action.VIEW_EQUALITY_DATA,
         Action.VIEW_FEEDBACK,
         Action.VIEW_SUBMISSIONS,
+        Action.VIEW_METRICS,
+        # The issue: targets are editable by provider admins and platform staff.
+        Action.MANAGE_TARGETS,
     }
 )
 

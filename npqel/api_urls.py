@@ -11,6 +11,7 @@ from assessment.api import (
 )
 from assessment.api_marking import ROUTES as MARKING_ROUTES
 from assessment.api_marking import URLS as MARKING_URLS
+from metrics.api import MetricsView
 from npqel.api import not_found
 from participants.api import EnrolmentViewSet, ParticipantViewSet, SchoolViewSet
 from participants.api_engagement import URLS as ENGAGEMENT_URLS
@@ -48,6 +49,7 @@ for prefix, viewset, basename in MARKING_ROUTES:
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    path("providers/<slug:slug>/metrics/", MetricsView.as_view(), name="provider-metrics"),
     # Registers, task completions, coaching, feedback and engagement (participants/api_engagement.py).
     *(re_path(pattern, view, name=name) for pattern, view, name in ENGAGEMENT_URLS),
     # A cohort's marking (allocate, release), moving an allocation, checking a certificate (assessment/api_marking.py).

@@ -30,6 +30,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "assessment.tasks.resubmissions_lapse_task",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Every provider's DfE metrics, each recruitment year (a snapshot only where a figure changed).
+    "snapshot-metrics": {
+        "task": "metrics.tasks.snapshots_take_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
     # Engagement changes with time too (sessions end, self-paced hours fall due): everything, every night.
     "recompute-all-engagement": {
         "task": "participants.tasks.engagement_recompute_all_task",

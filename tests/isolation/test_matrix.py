@@ -98,6 +98,9 @@ SCOPED: dict[str, Scoped] = {
         Action.MANAGE_PEOPLE, lambda o: {"pk": o["invitation"].pk}, method="post", ok=(302,)
     ),
     "api:provider-detail": Scoped(Action.VIEW_PROVIDER, lambda o: {"slug": o["provider"].slug}),
+    "api:provider-metrics": Scoped(
+        Action.VIEW_METRICS, lambda o: {"slug": o["provider"].slug}, data={"year": "2019/20"}
+    ),
     "api:cohort-detail": Scoped(Action.VIEW_COHORTS, lambda o: {"pk": o["cohort"].pk}),
     "api:enrolment-detail": Scoped(Action.VIEW_ENROLMENTS, lambda o: {"pk": o["enrolment"].pk}),
     "api:invitation-detail": Scoped(Action.MANAGE_PEOPLE, lambda o: {"pk": o["invitation"].pk}),

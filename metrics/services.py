@@ -1,0 +1,245 @@
+"""Writes for metrics (issue 8): recruitment targets, set by a provider admin or platform staff, or imported from
+a CSV (all or nothing), and snapshots of the computed figures (a recomputation that finds the same figures
+writes nothing new)."""
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from metrics.compute import metrics_report
+from metrics.models import MetricSnapshot, RecruitmentTarget
+from npqel.access import Action, access_for
+from npqel.errors import DomainError
+from programmes.models import Programme, Provider
+
+TARGET_COLUMNS = (
+    "provider",
+    "recruitment_year",
+    "recruitment_target",
+    "fsm_target_percent",
+    "non_white_british_target_percent",
+)
+YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+def check_year(text: str) -> str:
+    """A recruitment year as DfE writes it: 2019/20 (the second year follows the first)."""
+    text = text.strip()
+    match = YEAR.match(text)
+    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+        raise DomainError(
+            f"“{text}” is not a recruitment year. Write it as 2019/20: the year it starts, a slash, and the "
+            "last two digits of the next year.",
+            field="recruitment_year",
+        )
+    return text
+
+
+def _number(text: str, field: str, label: str) -> int | None:
+    text = text.strip().replace(",", "")
+    if not text:
+        return None
+    if not text.isdigit():
+        raise DomainError(f"“{text}” is not a whole number for {label}. Write it like 120.", field=field)
+    return int(text)
+
+
+def _share(text: str, field: str, label: str) -> Decimal | None:
+    text = text.strip().rstrip("%").strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("-1")
+    if not Decimal("0") <= value <= Decimal("100") or value != value.quantize(Decimal("0.01")):
+        raise DomainError(
+            f"“{text}” is not a percentage for {label}. Write a number from 0 to 100, with at most two "
+            "decimals, like 35 or 12.5.",
+            field=field,
+        )
+    return value
+
+
+@transaction.atomic
+def target_set(
+    *,
+    by: User | None,
+    provider: Provider,
+    programme: Programme | None,
+    recruitment_year: str,
+    recruitment_target: int | None,
+    fsm_target_percent: Decimal | None,
+    non_white_british_target_percent: Decimal | None,
+) -> RecruitmentTarget:
+    """Set (or change) the provider's targets for a year: for one programme, or all its programmes together."""
+    if by is not None and not access_for(by).may(Action.MANAGE_TARGETS, provider.pk):
+        raise PermissionDenied("Only the provider's admins and platform staff set its targets.")
+    if programme is not None and programme.provider_id != provider.pk:
+        raise DomainError("Choose one of this provider's programmes.", field="programme")
+    target, _ = RecruitmentTarget.objects.update_or_create(
+        provider=provider,
+        programme=programme,
+        recruitment_year=check_year(recruitment_year),
+        defaults={
+            "recruitment_target": recruitment_target,
+            "fsm_target_percent": fsm_target_percent,
+            "non_white_british_target_percent": non_white_british_target_percent,
+            "updated_by": by,
+        },
+    )
+    return target
+
+
+@dataclass(frozen=True)
+class TargetProblem:
+    row: int  # as the spreadsheet numbers it: the header is row 1
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"Row {self.row}, {self.column}: {self.message}"
+
+
+class TargetsRefused(DomainError):
+    """The file had mistakes: nothing was imported. Each problem says its row, column and what to fix."""
+
+    def __init__(self, problems: list[TargetProblem]) -> None:
+        self.problems = problems
+        super().__init__("Nothing was imported. " + " ".join(str(p) for p in problems[:20]))
+
+
+def _decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+
+
+@transaction.atomic
+def targets_import(*, by: User | None, content: bytes) -> list[RecruitmentTarget]:
+    """Import provider-level targets from a CSV (columns: provider, recruitment_year, recruitment_target,
+    fsm_target_percent, non_white_british_target_percent), all or nothing. A blank cell leaves that target
+    unset. Importing the same file again changes nothing."""
+    reader = csv.DictReader(io.StringIO(_decode(content)))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    missing = [c for c in TARGET_COLUMNS if c not in header]
+    if missing:
+        needed = ", ".join(TARGET_COLUMNS)
+        raise TargetsRefused(
+            [TargetProblem(1, ", ".join(missing), f"This column is missing: the header row needs {needed}.")]
+        )
+    providers = {p.slug: p for p in Provider.objects.all()}
+    problems: list[TargetProblem] = []
+    parsed = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        if not any(row.values()):
+            continue
+        provider = providers.get(row["provider"].lower())
+        try:
+            if provider is None:
+                raise DomainError(
+                    f"There is no provider “{row['provider']}”. Use its short name, e.g. "
+                    f"{', '.join(sorted(providers)[:5])}.",
+                    field="provider",
+                )
+            year = check_year(row["recruitment_year"])
+            values = (
+                _number(row["recruitment_target"], "recruitment_target", "the recruitment target"),
+                _share(row["fsm_target_percent"], "fsm_target_percent", "the FSM target"),
+                _share(
+                    row["non_white_british_target_percent"],
+                    "non_white_british_target_percent",
+                    "the non-White British target",
+                ),
+            )
+        except DomainError as problem:
+            problems.append(TargetProblem(number, problem.field or "", problem.message))
+            continue
+        key = (provider.slug, year)
+        if key in seen:
+            problems.append(
+                TargetProblem(
+                    number, "recruitment_year", f"Row {seen[key]} already sets {provider.slug}'s {year}."
+                )
+            )
+            continue
+        seen[key] = number
+        parsed.append((provider, year, values))
+    if problems:
+        raise TargetsRefused(problems)
+    if not parsed:
+        raise TargetsRefused(
+            [TargetProblem(2, "provider", "The file has no rows of targets under its header.")]
+        )
+    return [
+        target_set(
+            by=by,
+            provider=provider,
+            programme=None,
+            recruitment_year=year,
+            recruitment_target=values[0],
+            fsm_target_percent=values[1],
+            non_white_british_target_percent=values[2],
+        )
+        for provider, year, values in parsed
+    ]
+
+
+def fingerprint(data: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@transaction.atomic
+def snapshot_take(
+    *, provider: Provider, recruitment_year: str, programme: Programme | None = None
+) -> tuple[MetricSnapshot, bool]:
+    """Compute the figures now and keep them if they differ from the latest snapshot; returns the snapshot that
+    stands and whether it is new. Safe to run twice, or in two workers at once (the provider's row is locked)."""
+    Provider.objects.select_for_update().get(pk=provider.pk)
+    data = metrics_report(provider=provider, recruitment_year=recruitment_year, programme=programme)
+    digest = fingerprint(data)
+    latest = (
+        MetricSnapshot.objects.filter(
+            provider=provider, programme=programme, recruitment_year=recruitment_year
+        )
+        .order_by("-computed_at", "-pk")
+        .first()
+    )
+    if latest is not None and latest.fingerprint == digest:
+        return latest, False
+    snapshot = MetricSnapshot.objects.create(
+        provider=provider,
+        programme=programme,
+        recruitment_year=recruitment_year,
+        computed_at=timezone.now(),
+        data=data,
+        fingerprint=digest,
+    )
+    return snapshot, True
+
+
+def snapshots_take_all(*, providers: list[Provider]) -> int:
+    """A snapshot of each provider's every recruitment year, all programmes together and each programme;
+    returns how many were new (the figures had changed)."""
+    from metrics.compute import recruitment_years
+
+    changed = 0
+    for provider in providers:
+        programmes = [None, *Programme.objects.filter(provider=provider).order_by("code")]
+        for year in recruitment_years(provider):
+            for programme in programmes:
+                _, new = snapshot_take(provider=provider, recruitment_year=year, programme=programme)
+                changed += new
+    return changed
