@@ -79,3 +79,33 @@ class MetricSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Metrics of {self.provider} for {self.recruitment_year} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class RecomputeRun(models.Model):
+    """A recomputation someone asked for ("Recompute now"), with its progress for the page to show: how many of
+    the provider's recruitment years and programmes are done, of how many."""
+
+    provider = models.ForeignKey("programmes.Provider", on_delete=models.CASCADE, related_name="recomputes")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)  # snapshots written because a figure changed
+    finished_at = models.DateTimeField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Recomputation of {self.provider}'s metrics, {self.done} of {self.total}"
+
+    @property
+    def percent_done(self) -> int:
+        return (
+            100
+            if self.finished_at and not self.problem
+            else (self.done * 100 // self.total if self.total else 0)
+        )

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from metrics.compute import metrics_report
-from metrics.models import MetricSnapshot, RecruitmentTarget
+from metrics.models import MetricSnapshot, RecomputeRun, RecruitmentTarget
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from programmes.models import Programme, Provider
@@ -233,13 +233,62 @@ def snapshot_take(
 def snapshots_take_all(*, providers: list[Provider]) -> int:
     """A snapshot of each provider's every recruitment year, all programmes together and each programme;
     returns how many were new (the figures had changed)."""
-    from metrics.compute import recruitment_years
-
     changed = 0
     for provider in providers:
-        programmes = [None, *Programme.objects.filter(provider=provider).order_by("code")]
-        for year in recruitment_years(provider):
-            for programme in programmes:
-                _, new = snapshot_take(provider=provider, recruitment_year=year, programme=programme)
-                changed += new
+        for year, programme in _scopes(provider):
+            _, new = snapshot_take(provider=provider, recruitment_year=year, programme=programme)
+            changed += new
     return changed
+
+
+def _scopes(provider: Provider) -> list[tuple[str, Programme | None]]:
+    """Every (recruitment year, programme or all) the provider's snapshots cover."""
+    from metrics.compute import recruitment_years
+
+    programmes = [None, *Programme.objects.filter(provider=provider).order_by("code")]
+    return [(year, programme) for year in recruitment_years(provider) for programme in programmes]
+
+
+@transaction.atomic
+def recompute_request(*, by: User, provider: Provider) -> RecomputeRun:
+    """Ask for the provider's metrics to be recomputed now; the worker does it (recompute_run) and the page
+    shows its progress. A run already under way is returned instead of starting a second."""
+    from metrics import tasks
+    from npqel.jobs import enqueue
+
+    if not access_for(by).may(Action.MANAGE_TARGETS, provider.pk):
+        raise PermissionDenied("Only the provider's admins and platform staff recompute its metrics.")
+    Provider.objects.select_for_update().get(pk=provider.pk)
+    running = RecomputeRun.objects.filter(provider=provider, finished_at__isnull=True).first()
+    if running is not None:
+        return running
+    run = RecomputeRun.objects.create(
+        provider=provider, requested_by=by, requested_at=timezone.now(), total=len(_scopes(provider))
+    )
+    enqueue(tasks.recompute_run_task, run.pk)
+    return run
+
+
+def recompute_run(*, run_id: int) -> RecomputeRun | None:
+    """Take the run's snapshots one scope at a time, saving the progress after each (safe to run again: a scope
+    whose figures are unchanged writes nothing). None if the run is finished already."""
+    run = RecomputeRun.objects.select_related("provider").filter(pk=run_id, finished_at__isnull=True).first()
+    if run is None:
+        return None
+    scopes = _scopes(run.provider)
+    run.total, run.done, run.changed = len(scopes), 0, 0
+    run.save(update_fields=["total", "done", "changed"])
+    try:
+        for year, programme in scopes:
+            _, new = snapshot_take(provider=run.provider, recruitment_year=year, programme=programme)
+            run.done += 1
+            run.changed += new
+            RecomputeRun.objects.filter(pk=run.pk).update(done=run.done, changed=run.changed)
+    except Exception as error:
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(), problem=f"The recomputation stopped: {error}. Try again."
+        )
+        raise
+    RecomputeRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+    run.refresh_from_db()
+    return run

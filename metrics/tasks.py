@@ -14,3 +14,10 @@ def snapshots_take_task(provider_id: int | None = None) -> int:
     if provider_id is not None:
         providers = providers.filter(pk=provider_id)
     return services.snapshots_take_all(providers=list(providers))
+
+
+@shared_task(acks_late=True)
+def recompute_run_task(run_id: int) -> int | None:
+    """A recomputation someone asked for, with its progress saved as it goes."""
+    run = services.recompute_run(run_id=run_id)
+    return run.changed if run else None

@@ -90,6 +90,14 @@ def build_world() -> World:
     return world
 
 
+def _recompute_run(o: dict[str, object]):
+    from django.utils import timezone
+
+    from metrics.models import RecomputeRun
+
+    return RecomputeRun.objects.create(provider=o["provider"], requested_at=timezone.now())
+
+
 SCOPED: dict[str, Scoped] = {
     "provider_detail": Scoped(Action.VIEW_PROVIDER, lambda o: {"slug": o["provider"].slug}),
     "provider_people": Scoped(Action.MANAGE_PEOPLE, lambda o: {"slug": o["provider"].slug}),
@@ -98,6 +106,10 @@ SCOPED: dict[str, Scoped] = {
         Action.MANAGE_PEOPLE, lambda o: {"pk": o["invitation"].pk}, method="post", ok=(302,)
     ),
     "api:provider-detail": Scoped(Action.VIEW_PROVIDER, lambda o: {"slug": o["provider"].slug}),
+    "metrics_recompute_start": Scoped(
+        Action.MANAGE_TARGETS, lambda o: {"slug": o["provider"].slug}, method="post", ok=(302,)
+    ),
+    "metrics_recompute": Scoped(Action.VIEW_METRICS, lambda o: {"pk": _recompute_run(o).pk}),
     "api:provider-metrics": Scoped(
         Action.VIEW_METRICS, lambda o: {"slug": o["provider"].slug}, data={"year": "2019/20"}
     ),
