@@ -262,9 +262,10 @@ def _share(count: int, of: int, target: Decimal | None) -> dict[str, object]:
 
 
 def metrics_report(
-    *, provider: Provider, recruitment_year: str, programme: Programme | None = None
+    *, provider: Provider, recruitment_year: str, programme: Programme | None = None, publish: bool = False
 ) -> dict[str, object]:
-    """The report's JSON, with exactly the keys issue 8 lists (groups from metrics/groups.py)."""
+    """The report's JSON, with exactly the keys issue 8 lists (groups from metrics/groups.py); `publish` for
+    anything published (small groups suppressed)."""
     places = _places(provider, recruitment_year, programme)
     recruited = _recruited(places)
     rows = _rows(recruited)
@@ -319,27 +320,30 @@ def metrics_report(
             "passed": passed,
             "achievement_percent": two_places(percent(passed, presented)),
         },
-        "groups": _groups(rows),
+        "groups": _groups(rows, publish=publish),
     }
 
 
-def _groups(rows: Iterable[Row]) -> dict[str, object]:
+def _groups(rows: Iterable[Row], *, publish: bool = False) -> dict[str, object]:
     from metrics.groups import Place, group_differences
 
     return group_differences(
-        Place(
-            sex=r.sex,
-            ethnicity=r.ethnicity,
-            disability=r.disability,
-            school_fsm_percent=r.fsm_percent,
-            school_performance_band=r.performance_band,
-            started=r.started,
-            withdrawn=r.withdrawn,
-            deferred=r.deferred,
-            submitted=r.presented,
-            passed=r.status == Status.COMPLETED,
-        )
-        for r in rows
+        (
+            Place(
+                sex=r.sex,
+                ethnicity=r.ethnicity,
+                disability=r.disability,
+                school_fsm_percent=r.fsm_percent,
+                school_performance_band=r.performance_band,
+                started=r.started,
+                withdrawn=r.withdrawn,
+                deferred=r.deferred,
+                submitted=r.presented,
+                passed=r.status == Status.COMPLETED,
+            )
+            for r in rows
+        ),
+        publish=publish,
     )
 
 

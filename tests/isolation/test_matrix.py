@@ -45,6 +45,7 @@ from tests.isolation.cases_learning import LEARNING_LISTS, LEARNING_SCOPED
 from tests.isolation.cases_logs import LOG_LISTS, LOG_SCOPED
 from tests.isolation.cases_mark_schemes import MARK_SCHEME_LISTS, MARK_SCHEME_SCOPED
 from tests.isolation.cases_marking import MARKING_SCOPED, MARKING_UNSCOPED
+from tests.isolation.cases_metrics import METRICS_LISTS, METRICS_SCOPED
 from tests.isolation.cases_moderation import MODERATION_LISTS, MODERATION_SCOPED, MODERATION_UNSCOPED
 from tests.isolation.cases_participants import ROSTER_LISTS, ROSTER_SCOPED
 from tests.isolation.cases_registers import REGISTER_LISTS, REGISTER_SCOPED
@@ -160,6 +161,7 @@ SCOPED: dict[str, Scoped] = {
     **CERTIFICATE_SCOPED,
     **MARKING_API_SCOPED,
     **MARK_SCHEME_SCOPED,
+    **METRICS_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -189,6 +191,7 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **CERTIFICATE_LISTS,
     **MARKING_API_LISTS,
     **MARK_SCHEME_LISTS,
+    **METRICS_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
