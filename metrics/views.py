@@ -433,6 +433,14 @@ def metrics_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def metrics_pdf_bytes(
+    *, provider: Provider, recruitment_year: str, programme: Programme | None = None
+) -> bytes:
+    """The publishable PDF of one recruitment year (manage.py metrics_report --format pdf)."""
+    metrics = metrics_tables(provider=provider, years=[recruitment_year], programme=programme)
+    return _pdf("metrics/metrics_pdf.html", {"metrics": metrics})
+
+
 def _pdf(template: str, context: dict[str, object]) -> bytes:
     import weasyprint  # slow to import: only requests that draw a PDF pay for it
     from django.template.loader import render_to_string

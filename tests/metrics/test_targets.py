@@ -161,3 +161,28 @@ def test_the_report_command_says_what_is_wrong(provider):
         call_command("metrics_report", "--provider", "nope", "--year", "2019/20")
     with pytest.raises(CommandError, match="is not a recruitment year"):
         call_command("metrics_report", "--provider", provider.slug, "--year", "2019")
+
+
+def test_the_report_command_writes_the_publishable_pdf(provider, tmp_path):
+    import pypdf
+
+    RecruitmentTarget.objects.create(provider=provider, recruitment_year="2019/20", recruitment_target=50)
+    path = tmp_path / "metrics.pdf"
+    out = io.StringIO()
+    call_command(
+        "metrics_report",
+        "--provider",
+        provider.slug,
+        "--year",
+        "2019/20",
+        "--format",
+        "pdf",
+        "--output",
+        str(path),
+        stdout=out,
+    )
+    assert out.getvalue().strip() == f"Wrote {path}."
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+    assert provider.name in text and "2019/20" in text and "Recruitment" in text
+    with pytest.raises(CommandError, match="Say where to write the PDF with --output"):
+        call_command("metrics_report", "--provider", provider.slug, "--year", "2019/20", "--format", "pdf")

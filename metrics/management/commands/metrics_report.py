@@ -1,4 +1,4 @@
-"""manage.py metrics_report --provider SLUG --year 2019/20 [--programme CODE] --format json|csv"""
+"""manage.py metrics_report --provider SLUG --year 2019/20 [--programme CODE] --format json|csv|pdf [--output FILE]"""
 
 import csv
 import json
@@ -26,7 +26,8 @@ def report_rows(report: dict[str, object]) -> list[tuple[str, str, object]]:
 
 class Command(BaseCommand):
     help = (
-        "Print a provider's DfE quality metrics for one recruitment year, as JSON (with the groups) or CSV."
+        "Print a provider's DfE quality metrics for one recruitment year, as JSON (with the groups) or CSV, or "
+        "write the publishable PDF to a file (--format pdf --output FILE)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,7 +36,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--programme", help="one programme's code (default: all the provider's programmes)"
         )
-        parser.add_argument("--format", choices=["json", "csv"], default="json")
+        parser.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
+        parser.add_argument("--output", help="the file to write the PDF to (needed with --format pdf)")
 
     def handle(self, *args: object, **options: object) -> None:
         provider = Provider.objects.filter(slug=options["provider"]).first()
@@ -54,6 +56,17 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{provider.name} has no programme “{options['programme']}”. Its programmes: {codes}."
                 )
+        if options["format"] == "pdf":
+            from pathlib import Path
+
+            from metrics.views import metrics_pdf_bytes
+
+            if not options["output"]:
+                raise CommandError("Say where to write the PDF with --output, e.g. --output metrics.pdf.")
+            path = Path(str(options["output"]))
+            path.write_bytes(metrics_pdf_bytes(provider=provider, recruitment_year=year, programme=programme))
+            self.stdout.write(f"Wrote {path}.")
+            return
         report = metrics_report(provider=provider, recruitment_year=year, programme=programme)
         if options["format"] == "json":
             self.stdout.write(json.dumps(report, indent=2))
