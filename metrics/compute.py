@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from assessment.models import ModerationItem, Result, Submission
@@ -73,16 +73,17 @@ class Targets:
 
 
 def targets_for(provider: Provider, programme: Programme | None, year: str, cohorts: list[Cohort]) -> Targets:
-    """The targets that apply: the programme's row for the year, else the provider's row for the year, else the
-    cohorts' own (the sum of their numbers, and their shares weighted by their numbers) when every cohort has
-    one; otherwise None."""
+    """The targets that apply: the row for the programme (or, for all programmes, the provider's row) for the
+    year; else the cohorts' own (the sum of their numbers, and their shares weighted by their numbers) when every
+    cohort in scope has one; otherwise None."""
     rows = {
         t.programme_id: t
         for t in RecruitmentTarget.objects.filter(provider=provider, recruitment_year=year).filter(
             Q(programme=programme) | Q(programme__isnull=True) if programme else Q(programme__isnull=True)
         )
     }
-    row = rows.get(programme.pk if programme else None) or rows.get(None)
+    # A programme is judged against its own row (or its cohorts'), never the whole provider's.
+    row = rows.get(programme.pk if programme else None)
     if row is not None:
         return Targets(row.recruitment_target, row.fsm_target_percent, row.non_white_british_target_percent)
     numbers = [c.recruitment_target for c in cohorts]
@@ -142,25 +143,28 @@ class Row:
 
 
 def _rows(recruited: QuerySet[Enrolment]) -> list[Row]:
-    """Each recruited place with what the metrics need, in one query."""
-    first_submitted = (
-        Submission.objects.filter(enrolment=OuterRef("pk"), status__in=SUBMITTED)
-        .order_by("submitted_at")
-        .values("submitted_at")[:1]
-    )
+    """Each recruited place with what the metrics need, in two queries. A place presented here when it had
+    submitted every task it submitted: the latest of each task's first submission (a legacy participant who sent
+    Task 1 in time and Task 2 late presented late)."""
+    presented_at: dict[int, object] = {}
+    for enrolment_id, first in (
+        Submission.objects.filter(enrolment__in=recruited, status__in=SUBMITTED)
+        .values("enrolment_id", "task_id")
+        .annotate(first=Min("submitted_at"))
+        .values_list("enrolment_id", "first")
+    ):
+        presented_at[enrolment_id] = max(first, presented_at.get(enrolment_id, first))
     rows = []
     for values in recruited.annotate(
         ever_active=_ever(Status.ACTIVE),
         ever_withdrawn=_ever(Status.WITHDRAWN),
         ever_deferred=_ever(Status.DEFERRED),
-        first_submitted_at=first_submitted,
     ).values(
         "pk",
         "status",
         "ever_active",
         "ever_withdrawn",
         "ever_deferred",
-        "first_submitted_at",
         "earlier_record__presented_on",
         "participant__school__fsm_percent",
         "participant__school__performance_band",
@@ -168,7 +172,7 @@ def _rows(recruited: QuerySet[Enrolment]) -> list[Row]:
         "participant__sex",
         "participant__disability",
     ):
-        submitted_at = values["first_submitted_at"]
+        submitted_at = presented_at.get(values["pk"])
         presented_on = (
             timezone.localdate(submitted_at) if submitted_at else values["earlier_record__presented_on"]
         )
@@ -238,17 +242,15 @@ def _accuracy(recruited: QuerySet[Enrolment]) -> tuple[int, int, int]:
 
 def _feedback(places: QuerySet[Enrolment]) -> tuple[int, Decimal | None]:
     """Responses and the mean rating: every rating of the places' cohorts here, and the imported ones."""
-    here = FeedbackRating.objects.filter(enrolment__in=places).aggregate(n=Count("pk"), total=Avg("rating"))
+    here = FeedbackRating.objects.filter(enrolment__in=places).aggregate(n=Count("pk"), total=Sum("rating"))
     imported = EarlierRecord.objects.filter(enrolment__in=places, feedback_rating__isnull=False).aggregate(
-        n=Count("pk"), total=Avg("feedback_rating")
+        n=Count("pk"), total=Sum("feedback_rating")
     )
     n = (here["n"] or 0) + (imported["n"] or 0)
     if not n:
         return 0, None
-    total = Decimal(str(here["total"] or 0)) * (here["n"] or 0) + Decimal(str(imported["total"] or 0)) * (
-        imported["n"] or 0
-    )
-    return n, total / n
+    # Whole numbers added up, then divided once: exact, so a mean of 0.015 rounds half up to 0.02.
+    return n, Decimal((here["total"] or 0) + (imported["total"] or 0)) / n
 
 
 def _share(count: int, of: int, target: Decimal | None) -> dict[str, object]:
@@ -281,7 +283,8 @@ def metrics_report(
     deferred = sum(1 for r in started if r.deferred)
     presented = sum(1 for r in rows if r.presented)
     within = _within_deadline(rows)
-    passed = sum(1 for r in rows if r.status == Status.COMPLETED)
+    # Achievement is passed ÷ submitted: a pass counts only for a place that presented.
+    passed = sum(1 for r in rows if r.presented and r.status == Status.COMPLETED)
     assessments, moderated, agreed = _accuracy(recruited)
     responses, mean = _feedback(places)
     fsm = sum(1 for r in rows if r.fsm_percent is not None and r.fsm_percent >= FSM_THRESHOLD)
@@ -339,7 +342,7 @@ def _groups(rows: Iterable[Row], *, publish: bool = False) -> dict[str, object]:
                 withdrawn=r.withdrawn,
                 deferred=r.deferred,
                 submitted=r.presented,
-                passed=r.status == Status.COMPLETED,
+                passed=r.presented and r.status == Status.COMPLETED,
             )
             for r in rows
         ),

@@ -283,6 +283,10 @@ def _suppressed_indexes(denominators: Sequence[int]) -> set[int]:
         others = [i for i, whole in enumerate(denominators) if whole and i not in hidden]
         if others:
             hidden.add(min(others, key=lambda i: (denominators[i], i)))
+    if len(hidden) == 1:
+        # The one group with people is small: the zero rows beside it would give it away (with the published
+        # total, "Yes: not shown, No: 0" is the whole table). Hide every row.
+        hidden = set(range(len(denominators)))
     return hidden
 
 

@@ -3,6 +3,7 @@ a CSV (all or nothing), and snapshots of the computed figures (a recomputation t
 writes nothing new)."""
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -10,6 +11,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -201,15 +203,35 @@ def fingerprint(data: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def _lock_scope(provider: Provider, recruitment_year: str, programme: Programme | None) -> None:
+    """One snapshot write per scope at a time (two workers compare with the latest, then insert). An advisory
+    lock, not the provider's row: that would hold up every enrolment and import of the provider meanwhile.
+    SQLite (make run) already writes one transaction at a time."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    key = int.from_bytes(
+        hashlib.sha256(
+            f"snapshot:{provider.pk}:{recruitment_year}:{programme.pk if programme else 0}".encode()
+        ).digest()[:8],
+        "big",
+        signed=True,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 @transaction.atomic
 def snapshot_take(
     *, provider: Provider, recruitment_year: str, programme: Programme | None = None
 ) -> tuple[MetricSnapshot, bool]:
     """Compute the figures now and keep them if they differ from the latest snapshot; returns the snapshot that
-    stands and whether it is new. Safe to run twice, or in two workers at once (the provider's row is locked)."""
-    Provider.objects.select_for_update().get(pk=provider.pk)
+    stands and whether it is new. Safe to run twice, or in two workers at once (the scope is locked once the
+    figures are computed, to compare and write)."""
     data = metrics_report(provider=provider, recruitment_year=recruitment_year, programme=programme)
     digest = fingerprint(data)
+    _lock_scope(provider, recruitment_year, programme)
     latest = (
         MetricSnapshot.objects.filter(
             provider=provider, programme=programme, recruitment_year=recruitment_year
@@ -258,15 +280,24 @@ def recompute_request(*, by: User, provider: Provider) -> RecomputeRun:
 
     if not access_for(by).may(Action.MANAGE_TARGETS, provider.pk):
         raise PermissionDenied("Only the provider's admins and platform staff recompute its metrics.")
-    Provider.objects.select_for_update().get(pk=provider.pk)
+    Provider.objects.select_for_update().get(pk=provider.pk)  # two clicks at once start one run
     running = RecomputeRun.objects.filter(provider=provider, finished_at__isnull=True).first()
-    if running is not None:
+    if running is not None and timezone.now() - running.requested_at < STALE_AFTER:
         return running
+    if running is not None:
+        # Never finished (the broker was down, or the worker was killed): say so, and start afresh.
+        running.finished_at = timezone.now()
+        running.problem = "This recomputation stopped before it finished. A new one was started."
+        running.save(update_fields=["finished_at", "problem"])
     run = RecomputeRun.objects.create(
         provider=provider, requested_by=by, requested_at=timezone.now(), total=len(_scopes(provider))
     )
     enqueue(tasks.recompute_run_task, run.pk)
     return run
+
+
+# A run not finished this long after it was asked for never will be: the worker's hard time limit is shorter.
+STALE_AFTER = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
 
 
 def recompute_run(*, run_id: int) -> RecomputeRun | None:
@@ -284,9 +315,11 @@ def recompute_run(*, run_id: int) -> RecomputeRun | None:
             run.done += 1
             run.changed += new
             RecomputeRun.objects.filter(pk=run.pk).update(done=run.done, changed=run.changed)
-    except Exception as error:
+    except Exception:
         RecomputeRun.objects.filter(pk=run.pk).update(
-            finished_at=timezone.now(), problem=f"The recomputation stopped: {error}. Try again."
+            finished_at=timezone.now(),
+            problem="The recomputation stopped because of an error on our side. Try again; if it stops again, "
+            "tell platform support.",
         )
         raise
     RecomputeRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())

@@ -8,12 +8,16 @@ from programmes.models import Provider
 
 @shared_task(acks_late=True)
 def snapshots_take_task(provider_id: int | None = None) -> int:
-    """Snapshot every recruitment year of one provider (or of every provider); returns how many figures changed.
-    Safe to run twice, or again after a worker was killed half-way: an unchanged year writes nothing."""
-    providers = Provider.objects.order_by("pk")
-    if provider_id is not None:
-        providers = providers.filter(pk=provider_id)
-    return services.snapshots_take_all(providers=list(providers))
+    """Snapshot every recruitment year of one provider; returns how many figures changed. Without a provider
+    (the nightly run), queue one job per provider, so that a large provider cannot use up another's time. Safe to
+    run twice, or again after a worker was killed half-way: an unchanged year writes nothing."""
+    if provider_id is None:
+        from npqel.jobs import enqueue
+
+        for pk in Provider.objects.order_by("pk").values_list("pk", flat=True):
+            enqueue(snapshots_take_task, pk)
+        return 0
+    return services.snapshots_take_all(providers=list(Provider.objects.filter(pk=provider_id)))
 
 
 @shared_task(acks_late=True)

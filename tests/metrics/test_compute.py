@@ -119,7 +119,8 @@ def test_recruited_means_accepted_or_beyond_and_withdrawals_later_still_count(pr
     retention = figures["retention"]
     assert (retention["started"], retention["withdrawn"], retention["deferred"]) == (5, 1, 1)
     assert retention["retention_percent"] == 80.0 and retention["deferred_percent"] == 20.0
-    assert (retention["passed"], retention["submitted"], retention["achievement_percent"]) == (1, 0, None)
+    # The completed place never presented here (no submission, nothing imported): achievement is of those who did.
+    assert (retention["passed"], retention["submitted"], retention["achievement_percent"]) == (0, 0, None)
 
 
 def test_the_year_is_the_academic_year_the_cohort_starts_in(provider, programme):
@@ -213,6 +214,8 @@ def test_targets_come_from_the_programme_then_the_provider_then_the_cohorts(prov
     assert report(provider)["fsm"]["target_percent"] == 15.0  # weighted by their numbers: (300 + 300) / 40
     RecruitmentTarget.objects.create(provider=provider, recruitment_year="2019/20", recruitment_target=50)
     assert report(provider)["recruitment"]["target"] == 50
+    # One programme is judged against its own target (here its cohorts'), never the whole provider's.
+    assert report(provider, programme=programme)["recruitment"]["target"] == 40
     assert report(provider)["fsm"]["target_percent"] is None  # the row says nothing of FSM
     RecruitmentTarget.objects.create(
         provider=provider, programme=programme, recruitment_year="2019/20", recruitment_target=45
@@ -229,3 +232,40 @@ def test_another_providers_places_never_count(provider, other_provider, programm
     assert report(provider)["recruitment"]["recruited"] == 1
     assert report(other_provider)["recruitment"]["recruited"] == 2
     assert Enrolment.objects.count() == 3
+
+
+def test_the_feedback_mean_is_exact_before_rounding(provider, programme):
+    """40 ratings adding up to 1: a mean of 0.025, which rounds half up to 0.03 (adding up averages as floats
+    would give 0.0249999… and 0.02)."""
+    intake = cohort(programme)
+    FeedbackRating.objects.create(enrolment=place(intake), rating=0, rated_at=timezone.now())
+    for n in range(39):
+        EarlierRecord.objects.create(enrolment=place(intake), feedback_rating=1 if n == 0 else 0)
+    assert report(provider)["feedback"] == {"responses": 40, "mean_rating": 0.03}
+
+
+def test_with_two_tasks_a_place_presented_when_it_sent_the_second(provider, programme):
+    """Task 1 sent in time and Task 2 after the deadline: presented late."""
+    from assessment import services
+
+    programme.framework = "legacy"
+    programme.save()
+    scheme = services.scheme_create_default(by=None, programme=programme)
+    intake = cohort(programme)  # starts 16 September 2019: 24 months to 16 September 2021
+    enrolment = place(intake)
+    for task, when in zip(
+        scheme.tasks.order_by("number"),
+        (datetime.datetime(2021, 1, 10, 12, tzinfo=UK), datetime.datetime(2021, 10, 10, 12, tzinfo=UK)),
+        strict=True,
+    ):
+        submission = Submission.objects.create(
+            enrolment=enrolment,
+            task=task,
+            candidate_number=f"C{task.number:07d}",
+            created_at=when,
+            updated_at=when,
+        )
+        version = submission.versions.create(number=1, upload_started_at=when, uploaded_at=when)
+        submission.status, submission.submitted_version, submission.submitted_at = "submitted", version, when
+        submission.save()
+    assert report(provider)["presentation"] == {"presented": 1, "within_deadline": 0, "percent": 0.0}

@@ -200,7 +200,7 @@ def test_the_page_reads_in_a_fixed_number_of_queries(
     client.force_login(admin)
     url = reverse("metrics", args=[provider.slug])
     client.get(url)  # the session and anything cached once
-    with django_assert_max_num_queries(40) as few:  # 38: about ten a year, and the page's own
+    with django_assert_max_num_queries(43) as few:  # 41: about eleven a year, and the page's own
         client.get(url)
     for cohort in cohorts:
         for _ in range(6):
@@ -234,7 +234,7 @@ def test_the_csv_holds_the_same_tables(client, provider, cohorts):
     assert by_measure[(sex, "Retention (retained of started): Male")] == [
         "0 of 0 (Not available)",
         "0 of 8 (0.00%)",
-        "0 of 0 (Not available)",
+        "Not shown",  # the year's only group with people is small: its zero neighbours are hidden too
     ]
     assert by_measure[("7. By group: Disability", "Retention (retained of started): Yes")][1] == "Not shown"
 
