@@ -555,3 +555,30 @@ def test_published_tables_hide_every_small_group_and_never_just_one(places):
         if any(row["suppressed"] and row["tested"] for row in t["groups"]):
             assert t["test"]["p_value"] is None and "(p " not in t["test"]["verdict"]
         assert t["test"]["significant"] == table(internal, breakdown.key, measure.key)["test"]["significant"]
+
+
+def test_when_the_only_group_with_people_is_small_the_whole_table_is_hidden():
+    """Four starters, all disabled: "Yes: not shown" beside "No: 0" would give them away with the published
+    total, so no row of the table is shown."""
+    from metrics.groups import Place
+
+    places = [
+        Place(
+            sex="female",
+            ethnicity="WBRI",
+            disability="yes",
+            school_fsm_percent=None,
+            school_performance_band="",
+            started=True,
+            withdrawn=n < 2,
+            deferred=False,
+            submitted=False,
+            passed=False,
+        )
+        for n in range(4)
+    ]
+    rows = group_differences(places, publish=True)["breakdowns"]["disability"]["measures"]["retention"][
+        "groups"
+    ]
+    assert all(row["suppressed"] for row in rows)
+    assert all("numerator" not in row for row in rows)

@@ -63,4 +63,19 @@ def test_who_may_recompute(client, provider, other_provider, places):
     assert client.post(url).status_code == 404
     client.force_login(person(Role.PLATFORM_STAFF))
     assert client.post(url).status_code == 302
-    assert not RecomputeRun.objects.filter(requested_by__memberships__provider=other_provider).exists()
+    assert not RecomputeRun.objects.filter(provider=other_provider).exists()
+    assert RecomputeRun.objects.filter(provider=provider).count() == 1
+
+
+def test_a_run_that_never_finished_is_closed_and_a_new_one_started(provider, places):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    admin = person(Role.PROVIDER_ADMIN, provider)
+    stuck = recompute_request(by=admin, provider=provider)
+    RecomputeRun.objects.filter(pk=stuck.pk).update(requested_at=timezone.now() - dt.timedelta(hours=1))
+    fresh = recompute_request(by=admin, provider=provider)
+    stuck.refresh_from_db()
+    assert fresh != stuck and fresh.finished_at is None
+    assert stuck.finished_at is not None and "stopped before it finished" in stuck.problem
