@@ -41,8 +41,6 @@ CONFLICT_DECLARED = "Conflict declared"
 # One lock for every allocation write: capacity is shared across providers, so two providers' runs must not
 # both give the same assessor their last free place. Runs are rare and short; one lock costs nothing.
 ALLOCATION_LOCK = 7_000_001
-# Days a second assessor or the lead assessor has to mark a script given to them automatically.
-AUTOMATIC_DUE_DAYS = 10
 
 # What an earlier allocation of another kind makes of its assessor, for second marking and the lead's decision.
 EARLIER_ROLE = {
@@ -390,7 +388,7 @@ def allocation_run(
 @transaction.atomic
 def allocation_next(*, submission: Submission, kind: str) -> Plan:
     """Once a marking is submitted: give the script to a second assessor or the lead assessor straight away,
-    due AUTOMATIC_DUE_DAYS from today. When nobody is free, nothing is written and the script waits on the
+    due in the mark scheme's `marking_days`. When nobody is free, nothing is written and the script waits on the
     provider admin's allocation page, with the reason."""
     _lock()
     plan = allocation_plan(
@@ -399,7 +397,8 @@ def allocation_next(*, submission: Submission, kind: str) -> Plan:
         kind=kind,
         today=timezone.localdate(),
     )
-    _write(plan, by=None, due_on=timezone.localdate() + datetime.timedelta(days=AUTOMATIC_DUE_DAYS))
+    days = submission.task.mark_scheme.marking_days
+    _write(plan, by=None, due_on=timezone.localdate() + datetime.timedelta(days=days))
     return plan
 
 

@@ -28,6 +28,7 @@ from programmes.models import LearningStatement
 # Sensible bounds for what a provider types in (the model's fields are small positive integers).
 MOST_MARKS_PER_CRITERION = 100
 MOST_REVIEW_DAYS = 365
+MOST_MARKING_DAYS = 60
 MOST_RESUBMISSION_DAYS = 730
 TITLE_LENGTH = 200
 OMISSION_LENGTH = 300
@@ -263,6 +264,7 @@ def mark_scheme_update(
     review_days: int,
     resubmission_days: int,
     guidance: str,
+    marking_days: int | None = None,
 ) -> MarkScheme:
     """Change the scheme's settings. The pass mark and its band must fit inside the totals the criteria allow;
     once scripts are marked, the pass mark and margin can no longer change (the rest still may)."""
@@ -292,6 +294,11 @@ def mark_scheme_update(
             f"Give participants from 1 to {MOST_RESUBMISSION_DAYS} days to resubmit after a fail.",
             field="resubmission_days",
         )
+    if marking_days is not None and not 1 <= marking_days <= MOST_MARKING_DAYS:
+        raise DomainError(
+            f"Give assessors from 1 to {MOST_MARKING_DAYS} days to mark a script.", field="marking_days"
+        )
+    scheme.marking_days = scheme.marking_days if marking_days is None else marking_days
     scheme.pass_mark = pass_mark
     scheme.borderline_margin = borderline_margin
     scheme.second_marking_pass_percent = second_marking_pass_percent
@@ -305,6 +312,7 @@ def mark_scheme_update(
             "second_marking_pass_percent",
             "review_days",
             "resubmission_days",
+            "marking_days",
             "guidance",
         ]
     )

@@ -11,7 +11,14 @@ from django.db.models import Q
 from django.http import Http404
 
 from accounts.models import User
-from assessment.allocation import SUBMITTED, assessor_pool, capacities, exclusions_for_many, live_loads
+from assessment.allocation import (
+    NOT_MARKED,
+    SUBMITTED,
+    assessor_pool,
+    capacities,
+    exclusions_for_many,
+    live_loads,
+)
 from assessment.models import (
     MAIN_FIRST,
     Allocation,
@@ -178,6 +185,9 @@ def cohort_marking(*, cohort: Cohort, task: AssessmentTask) -> CohortMarking:
     assessors who may not mark it and why; in a fixed number of queries whatever the number of scripts."""
     submissions = list(
         Submission.objects.filter(enrolment__cohort=cohort, task=task, status__in=SUBMITTED)
+        .exclude(
+            enrolment__status__in=NOT_MARKED
+        )  # as allocation and release: withdrawn places are not marked
         .select_related("result", "enrolment__participant__user")
         .order_by("candidate_number")
     )

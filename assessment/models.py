@@ -369,6 +369,9 @@ class MarkScheme(models.Model):
     # left (AssessmentTask.attempts_allowed), days they have to resubmit.
     review_days = models.PositiveSmallIntegerField(default=14)
     resubmission_days = models.PositiveSmallIntegerField(default=90)
+    # Days an assessor has to mark a script: the due date a second or lead marking gets when it is allocated
+    # automatically, and the one offered when an admin allocates.
+    marking_days = models.PositiveSmallIntegerField(default=10)
 
     def __str__(self) -> str:
         return f"Mark scheme of {self.task}"

@@ -63,6 +63,15 @@ class SettingsForm(forms.Form):
         max_value=mark_schemes.MOST_REVIEW_DAYS,
         error_messages=number_messages("the days to ask for a review", 1, mark_schemes.MOST_REVIEW_DAYS),
     )
+    marking_days = forms.IntegerField(
+        label="Days to mark a script",
+        help_text="The due date a second or lead marking gets when it goes to an assessor, and the one offered "
+        "when you allocate scripts.",
+        required=False,  # left empty: unchanged
+        min_value=1,
+        max_value=mark_schemes.MOST_MARKING_DAYS,
+        error_messages=number_messages("the days to mark a script", 1, mark_schemes.MOST_MARKING_DAYS),
+    )
     resubmission_days = forms.IntegerField(
         label="Days to resubmit after a fail",
         help_text="Only for a task that allows more than one attempt. Counted from the day the result is "
@@ -240,6 +249,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                 second_marking_pass_percent=data["second_marking_pass_percent"],
                 review_days=data["review_days"],
                 resubmission_days=data["resubmission_days"],
+                marking_days=data.get("marking_days"),
                 guidance=data["guidance"],
             )
         except DomainError as error:

@@ -20,8 +20,6 @@ from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.words import plural
 
-DEFAULT_MARKING_DAYS = 14
-
 
 def _parse_date(raw: str) -> datetime.date | None:
     try:
@@ -57,7 +55,8 @@ def cohort_marking(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             ],
             "check": check,
             "kinds": Allocation.Kind.choices,
-            "default_due": timezone.localdate() + datetime.timedelta(days=DEFAULT_MARKING_DAYS),
+            "default_due": timezone.localdate()
+            + datetime.timedelta(days=task.mark_scheme.marking_days if hasattr(task, "mark_scheme") else 10),
             "can_manage": access_for(request.user).may(Action.MANAGE_ASSESSMENT, provider.pk),
             "has_scheme": hasattr(task, "mark_scheme"),
         },

@@ -691,3 +691,11 @@ def test_once_marked_the_pages_show_the_scheme_as_fixed(client, provider):
     page = text(client.get(reverse("mark_scheme_omission_add", args=[task.pk]), follow=True))
     assert "so its failure-level omissions can no longer change" in page
     assert scheme.criteria.count() == 4 and scheme.omissions.count() == 2
+
+
+def test_the_days_to_mark_are_set_on_the_scheme_and_checked(task, admin):
+    scheme = update(scheme_of(task), admin, marking_days=21)
+    assert scheme_of(task).marking_days == 21
+    with pytest.raises(DomainError, match="Give assessors from 1 to 60 days to mark a script"):
+        update(scheme, admin, marking_days=0)
+    assert update(scheme_of(task), admin).marking_days == 21  # not given: unchanged

@@ -246,3 +246,12 @@ def test_release_waits_for_the_full_name_a_certificate_needs(provider):
     with pytest.raises(DomainError, match=f"none on their account \\({user.email}\\)"):
         results_release(by=admin, cohort=setup.cohort, task=setup.task, without_moderation="Small cohort.")
     assert not Result.objects.filter(released_at__isnull=False).exists()
+
+
+def test_the_second_marking_is_due_in_the_mark_schemes_days(provider):
+    setup = marking_cohort(provider, 1)
+    scheme = setup.task.mark_scheme
+    scheme.marking_days = 21
+    scheme.save()
+    mark(allocate(setup.scripts[0], setup.assessors[0]), "fail")
+    assert live(setup.scripts[0], "second").due_on == timezone.localdate() + datetime.timedelta(days=21)
