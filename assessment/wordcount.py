@@ -123,10 +123,39 @@ class _Allowance:
         self.left = elements
 
 
+class _Peeked:
+    """A stream whose first bytes were read to look at them, read again from the start."""
+
+    def __init__(self, head: bytes, rest: Readable) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            if size is None or size < 0:
+                data, self.head = self.head + self.rest.read(), b""
+                return data
+            data, self.head = self.head[:size], self.head[size:]
+            return data
+        return self.rest.read(size)
+
+
+# Enough to reach a DOCTYPE: it must come before the root element, after at most the XML declaration.
+DOCTYPE_WINDOW = 4096
+
+
+def _refuse_doctype_first(source: Readable) -> Readable:
+    """Refuse a part that declares a DOCTYPE before the parser sees it: libxml2 (lxml 6.2 on) may stop on the
+    entities' amplification while reading the DTD, before it hands back any event to check."""
+    head = source.read(DOCTYPE_WINDOW)
+    if b"<!DOCTYPE" in head:
+        raise UnsafeXml("DOCTYPE in a Word document part")
+    return _Peeked(head, source)
+
+
 def _xml_words(source: Readable, *, main: bool, allowance: _Allowance) -> int:
     """Counts one part (document.xml, footnotes.xml or endnotes.xml) read as a stream."""
     context = etree.iterparse(
-        source,
+        _refuse_doctype_first(source),
         events=("start", "end"),
         tag=_EVENT_TAGS,
         resolve_entities=False,
