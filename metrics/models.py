@@ -71,6 +71,8 @@ class MetricSnapshot(models.Model):
     recruitment_year = models.CharField(max_length=7)
     computed_at = models.DateTimeField()
     data = models.JSONField()
+    # The same figures as published (small groups suppressed): what the PDF, the CSV and the public page show.
+    published = models.JSONField(default=dict)
     fingerprint = models.CharField(max_length=64)  # SHA-256 of the data, as canonical JSON
 
     class Meta:
@@ -109,3 +111,71 @@ class RecomputeRun(models.Model):
             if self.finished_at and not self.problem
             else (self.done * 100 // self.total if self.total else 0)
         )
+
+
+class DeclarationExport(models.Model):
+    """One export of a provider's DfE declarations: the declarations new since the export before it."""
+
+    provider = models.ForeignKey(
+        "programmes.Provider", on_delete=models.CASCADE, related_name="declaration_exports"
+    )
+    made_at = models.DateTimeField()
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-made_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"DfE declarations of {self.provider} exported at {self.made_at:%Y-%m-%d %H:%M}"
+
+
+class Declaration(models.Model):
+    """A milestone a place reached that DfE's Lead Provider API expects to be told about: started, retained-1,
+    retained-2 or completed (with has_passed). Recorded once by metrics/declarations.py; a completed
+    declaration whose outcome later changes (on review) is voided and a new one recorded."""
+
+    class Type(models.TextChoices):
+        STARTED = "started", "Started"
+        RETAINED_1 = "retained-1", "Retained 1"
+        RETAINED_2 = "retained-2", "Retained 2"
+        COMPLETED = "completed", "Completed"
+
+    enrolment = models.ForeignKey(
+        "participants.Enrolment", on_delete=models.CASCADE, related_name="declarations"
+    )
+    # Denormalised from the enrolment so every scoped query is one indexed filter.
+    provider = models.ForeignKey("programmes.Provider", on_delete=models.CASCADE, related_name="declarations")
+    declaration_type = models.CharField(max_length=16, choices=Type.choices)
+    declaration_date = models.DateTimeField()
+    has_passed = models.BooleanField(null=True, blank=True)  # completed only
+    recorded_at = models.DateTimeField()
+    export = models.ForeignKey(
+        DeclarationExport, on_delete=models.SET_NULL, null=True, blank=True, related_name="declarations"
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=200, blank=True)
+    # The export that told DfE to void it (only for a declaration exported before it was voided).
+    void_export = models.ForeignKey(
+        DeclarationExport, on_delete=models.SET_NULL, null=True, blank=True, related_name="voids"
+    )
+
+    class Meta:
+        ordering = ["declaration_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "declaration_type"],
+                condition=models.Q(voided_at__isnull=True),
+                name="declaration_once_per_place_and_type",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(declaration_type="completed", has_passed__isnull=False)
+                | (~models.Q(declaration_type="completed") & models.Q(has_passed__isnull=True)),
+                name="declaration_has_passed_only_when_completed",
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "export"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_declaration_type_display()} declaration for {self.enrolment_id}"

@@ -60,6 +60,8 @@ class Action(StrEnum):
     MARK_SCRIPTS = "mark_scripts"  # mark the scripts allocated to them (by candidate number, never a name)
     VIEW_METRICS = "view_metrics"  # the DfE quality metrics and reports (equality data only as aggregates)
     MANAGE_TARGETS = "manage_targets"  # recruitment targets per year; recompute the metrics
+    PUBLISH_METRICS = "publish_metrics"  # show the published tables at a public address, or stop
+    EXPORT_DECLARATIONS = "export_declarations"  # export DfE declarations (marks them as sent)
 
 
 # Which provider roles grant each action at the provider they hold the role at.
@@ -83,6 +85,9 @@ PROVIDER_POLICY: dict[Action, frozenset[Role]] = {
     Action.MARK_SCRIPTS: frozenset({Role.ASSESSOR}),
     Action.VIEW_METRICS: frozenset({Role.PROVIDER_ADMIN}),
     Action.MANAGE_TARGETS: frozenset({Role.PROVIDER_ADMIN}),
+    # Decisions the provider makes for itself: platform staff support, they do not publish or declare.
+    Action.PUBLISH_METRICS: frozenset({Role.PROVIDER_ADMIN}),
+    Action.EXPORT_DECLARATIONS: frozenset({Role.PROVIDER_ADMIN}),
 }
 # Platform staff hold these at every provider (read-mostly: they support providers, they do not run them).
 PLATFORM_STAFF_ACTIONS = frozenset(

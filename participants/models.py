@@ -119,6 +119,9 @@ class Participant(models.Model):
     sex = models.CharField(max_length=16, choices=Sex.choices, default="", blank=True)
     disability = models.CharField(max_length=16, choices=Disability.choices, default="", blank=True)
     age_band = models.CharField(max_length=16, choices=AgeBand.choices, default="", blank=True)
+    # DfE's own identifier for the person (the Lead Provider API's participant_id), from the import; the DfE
+    # declarations export needs it.
+    dfe_participant_id = models.UUIDField(null=True, blank=True, unique=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     def __str__(self) -> str:

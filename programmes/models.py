@@ -13,6 +13,8 @@ class Provider(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200, unique=True)
     managed_by = models.CharField(max_length=200, blank=True, help_text="e.g. Best Practice Network")
+    # The DfE quality metrics' published tables at /published/<slug>/metrics/, for anyone (issue 8).
+    metrics_public = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -89,6 +91,10 @@ class Programme(models.Model):
     at_risk_margin = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10"))
     at_risk_deadline_days = models.PositiveSmallIntegerField(default=90)
     fee_notes = models.TextField(blank=True, help_text="e.g. non-refundable once enrolment is confirmed")
+    # DfE declarations (metrics/declarations.py): a place is declared retained-1, then retained-2, once its
+    # engagement (credited ÷ planned hours of the counted components) reaches these shares.
+    retained_1_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("30"))
+    retained_2_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("60"))
 
     class Meta:
         ordering = ["provider__name", "name"]
@@ -107,6 +113,14 @@ class Programme(models.Model):
             models.CheckConstraint(
                 condition=models.Q(at_risk_margin__gte=0, at_risk_margin__lte=100),
                 name="programme_at_risk_margin_is_a_percentage",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    retained_1_percent__gt=0,
+                    retained_2_percent__gt=models.F("retained_1_percent"),
+                    retained_2_percent__lte=100,
+                ),
+                name="programme_retention_milestones_in_order",
             ),
         ]
 

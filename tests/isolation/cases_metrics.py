@@ -24,3 +24,5 @@ METRICS_SCOPED: dict[str, Scoped] = {
 }
 # One provider's page each: no list page.
 METRICS_LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {}
+# Pages for everyone or for platform staff only (the reason each is outside the provider matrix).
+METRICS_UNSCOPED: dict[str, str] = {}

@@ -45,7 +45,8 @@ from tests.isolation.cases_learning import LEARNING_LISTS, LEARNING_SCOPED
 from tests.isolation.cases_logs import LOG_LISTS, LOG_SCOPED
 from tests.isolation.cases_mark_schemes import MARK_SCHEME_LISTS, MARK_SCHEME_SCOPED
 from tests.isolation.cases_marking import MARKING_SCOPED, MARKING_UNSCOPED
-from tests.isolation.cases_metrics import METRICS_LISTS, METRICS_SCOPED
+from tests.isolation.cases_declarations import DECLARATION_LISTS, DECLARATION_SCOPED, DECLARATION_UNSCOPED
+from tests.isolation.cases_metrics import METRICS_LISTS, METRICS_SCOPED, METRICS_UNSCOPED
 from tests.isolation.cases_moderation import MODERATION_LISTS, MODERATION_SCOPED, MODERATION_UNSCOPED
 from tests.isolation.cases_participants import ROSTER_LISTS, ROSTER_SCOPED
 from tests.isolation.cases_registers import REGISTER_LISTS, REGISTER_SCOPED
@@ -162,6 +163,7 @@ SCOPED: dict[str, Scoped] = {
     **MARKING_API_SCOPED,
     **MARK_SCHEME_SCOPED,
     **METRICS_SCOPED,
+    **DECLARATION_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -192,6 +194,7 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **MARKING_API_LISTS,
     **MARK_SCHEME_LISTS,
     **METRICS_LISTS,
+    **DECLARATION_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
@@ -214,6 +217,8 @@ UNSCOPED: dict[str, str] = {
     **CHECKIN_UNSCOPED,
     **MARKING_UNSCOPED,
     **MODERATION_UNSCOPED,
+    **METRICS_UNSCOPED,
+    **DECLARATION_UNSCOPED,
     **CERTIFICATE_UNSCOPED,
     **MARKING_API_UNSCOPED,
 }

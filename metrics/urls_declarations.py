@@ -1,0 +1,3 @@
+"""A provider's DfE declarations and their exports (issue 8)."""
+
+urlpatterns: list = []
