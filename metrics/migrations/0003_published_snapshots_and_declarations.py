@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('metrics', '0002_recompute_runs'),
         ('participants', '0010_participant_dfe_participant_id'),
-        ('programmes', '0005_programme_retained_1_percent_and_more'),
+        ('programmes', '0005_retention_milestones_and_public_metrics'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
