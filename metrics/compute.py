@@ -268,6 +268,22 @@ def metrics_report(
 ) -> dict[str, object]:
     """The report's JSON, with exactly the keys issue 8 lists (groups from metrics/groups.py); `publish` for
     anything published (small groups suppressed)."""
+    report, rows = _report_without_groups(provider, recruitment_year, programme)
+    return {**report, "groups": _groups(rows, publish=publish)}
+
+
+def metrics_reports(
+    *, provider: Provider, recruitment_year: str, programme: Programme | None = None
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The report and its published form (small groups suppressed), from one reading of the records: what a
+    snapshot keeps."""
+    report, rows = _report_without_groups(provider, recruitment_year, programme)
+    return {**report, "groups": _groups(rows)}, {**report, "groups": _groups(rows, publish=True)}
+
+
+def _report_without_groups(
+    provider: Provider, recruitment_year: str, programme: Programme | None
+) -> tuple[dict[str, object], list["Row"]]:
     places = _places(provider, recruitment_year, programme)
     recruited = _recruited(places)
     rows = _rows(recruited)
@@ -323,8 +339,7 @@ def metrics_report(
             "passed": passed,
             "achievement_percent": two_places(percent(passed, presented)),
         },
-        "groups": _groups(rows, publish=publish),
-    }
+    }, rows
 
 
 def _groups(rows: Iterable[Row], *, publish: bool = False) -> dict[str, object]:

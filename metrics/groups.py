@@ -45,6 +45,7 @@ Suppression (`publish=True`; internal pages pass publish=False and see everythin
   from which the hidden counts could be searched for given the published totals.
 """
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -225,6 +226,14 @@ def _untested(result: str, verdict: str) -> dict:
 
 def _fisher_freeman_halton(table: np.ndarray) -> tuple[float, float]:
     """The Monte Carlo estimate's statistic (the observed table's probability) and p-value."""
+    return _fisher_freeman_halton_of(tuple(tuple(int(cell) for cell in row) for row in table))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fisher_freeman_halton_of(cells: tuple[tuple[int, ...], ...]) -> tuple[float, float]:
+    """Remembered by table: the estimate is seeded, so a table always gives the same answer, and a snapshot
+    (the report and its published form) or a page of three years asks for the same table more than once."""
+    table = np.array(cells, dtype=np.int64)
     method = stats.MonteCarloMethod(
         n_resamples=MONTE_CARLO_RESAMPLES, rng=np.random.default_rng(MONTE_CARLO_SEED)
     )

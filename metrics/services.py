@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from metrics.compute import metrics_report
+from metrics.compute import metrics_reports
 from metrics.models import MetricSnapshot, RecomputeRun, RecruitmentTarget
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
@@ -229,7 +229,9 @@ def snapshot_take(
     """Compute the figures now and keep them if they differ from the latest snapshot; returns the snapshot that
     stands and whether it is new. Safe to run twice, or in two workers at once (the scope is locked once the
     figures are computed, to compare and write)."""
-    data = metrics_report(provider=provider, recruitment_year=recruitment_year, programme=programme)
+    data, published = metrics_reports(
+        provider=provider, recruitment_year=recruitment_year, programme=programme
+    )
     digest = fingerprint(data)
     _lock_scope(provider, recruitment_year, programme)
     latest = (
@@ -239,7 +241,7 @@ def snapshot_take(
         .order_by("-computed_at", "-pk")
         .first()
     )
-    if latest is not None and latest.fingerprint == digest:
+    if latest is not None and latest.fingerprint == digest and latest.published == published:
         return latest, False
     snapshot = MetricSnapshot.objects.create(
         provider=provider,
@@ -247,9 +249,36 @@ def snapshot_take(
         recruitment_year=recruitment_year,
         computed_at=timezone.now(),
         data=data,
+        published=published,
         fingerprint=digest,
     )
     return snapshot, True
+
+
+def snapshots_for_publishing(
+    *, provider: Provider, years: list[str], programme: Programme | None = None
+) -> list[MetricSnapshot]:
+    """The snapshot that stands for each year, taken now where a figure changed since the latest: what a
+    download shows, so that every published figure can be traced to a dated snapshot."""
+    return [snapshot_take(provider=provider, recruitment_year=year, programme=programme)[0] for year in years]
+
+
+@transaction.atomic
+def metrics_publishing_set(*, by: User, provider: Provider, public: bool) -> Provider:
+    """Show the provider's published tables at its public address, or stop. Turning it on queues a snapshot of
+    every year, so the page has figures to show (it shows snapshots only, never computing for a visitor)."""
+    from metrics import tasks
+    from npqel.jobs import enqueue
+
+    if not access_for(by).may(Action.PUBLISH_METRICS, provider.pk):
+        raise PermissionDenied("Only the provider's own admins choose whether its metrics are public.")
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    if provider.metrics_public != public:
+        provider.metrics_public = public
+        provider.save(update_fields=["metrics_public"])
+        if public:
+            enqueue(tasks.snapshots_take_task, provider.pk)
+    return provider
 
 
 def snapshots_take_all(*, providers: list[Provider]) -> int:

@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
 
 from metrics.compute import metrics_report, recruitment_years
-from metrics.services import check_year
+from metrics.models import MetricSnapshot
+from metrics.services import check_year, snapshots_for_publishing
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.exports import csv_response
@@ -49,6 +50,10 @@ def _figure(value: float | int | None, unit: str) -> str:
 
 def _status(value: object, goal: Callable[[object], bool]) -> str:
     return NOT_AVAILABLE if value is None else (MET if goal(value) else NOT_MET)
+
+
+def _when(moment: datetime.datetime) -> str:
+    return dateformat.format(timezone.localtime(moment), "j F Y, H:i")
 
 
 # The tables -------------------------------------------------------------------------------------------------
@@ -115,6 +120,18 @@ class Metrics:
     goals: list[Goal]
     breakdowns: list[Breakdown]
     computed_at: datetime.datetime = field(default_factory=timezone.now)
+    # The snapshot each year's figures come from (downloads and the public page); empty when computed live.
+    snapshots: list[MetricSnapshot] = field(default_factory=list)
+
+    @property
+    def traced_to(self) -> str:
+        """Where the figures come from, in words, for anything published."""
+        if not self.snapshots:
+            return ""
+        each = "; ".join(
+            f"{s.recruitment_year}: snapshot {s.pk} of {_when(s.computed_at)}" for s in self.snapshots
+        )
+        return f"Figures from the platform's dated snapshots ({each})."
 
 
 def _pick(reports: Sequence[dict], path: str) -> tuple[float | int | None, ...]:
@@ -207,28 +224,23 @@ def _tables(reports: Sequence[dict]) -> list[Table]:
     ]
 
 
+# DfE's goals: (label, the figure it is judged on, the test), judged on the figures as published (two decimals).
+GOALS: list[tuple[str, str, Callable[[object], bool]]] = [
+    ("Recruitment: 100% of target or more", "recruitment.percent_of_target", lambda v: v >= 100),
+    ("Presentation: 90% or more within the deadline", "presentation.percent", lambda v: v >= 90),
+    ("Assessment accuracy: 95% or more", "accuracy.accuracy_percent", lambda v: v >= 95),
+    ("Participant feedback: a mean rating of 6 or more", "feedback.mean_rating", lambda v: v >= 6),
+    ("No significant difference between groups", "groups.any_significant_difference", lambda v: not v),
+]
+
+
+def goal_status(report: dict, path: str, goal: Callable[[object], bool]) -> str:
+    return _status(_pick([report], path)[0], goal)
+
+
 def _goals(reports: Sequence[dict]) -> list[Goal]:
-    """DfE's goals, judged on the figures as published (two decimals)."""
-
-    def each(path: str, goal: Callable[[object], bool]) -> list[str]:
-        return [_status(value, goal) for value in _pick(reports, path)]
-
-    no_difference = [
-        _status(report["groups"]["any_significant_difference"], lambda significant: not significant)
-        for report in reports
-    ]
     return [
-        Goal(
-            "Recruitment: 100% of target or more", each("recruitment.percent_of_target", lambda v: v >= 100)
-        ),
-        Goal(
-            "Presentation: 90% or more within the deadline", each("presentation.percent", lambda v: v >= 90)
-        ),
-        Goal("Assessment accuracy: 95% or more", each("accuracy.accuracy_percent", lambda v: v >= 95)),
-        Goal(
-            "Participant feedback: a mean rating of 6 or more", each("feedback.mean_rating", lambda v: v >= 6)
-        ),
-        Goal("No significant difference between groups", no_difference),
+        Goal(label, [goal_status(report, path, goal) for report in reports]) for label, path, goal in GOALS
     ]
 
 
@@ -292,14 +304,46 @@ def metrics_tables(*, provider: Provider, years: Sequence[str], programme: Progr
         metrics_report(provider=provider, recruitment_year=year, programme=programme, publish=True)
         for year in years
     ]
+    return _metrics(provider, programme, list(years), reports)
+
+
+def metrics_tables_from(snapshots: Sequence[MetricSnapshot], *, provider: Provider) -> Metrics:
+    """The published tables of these snapshots (one per year, oldest first), as they were computed."""
+    return _metrics(
+        provider,
+        snapshots[0].programme if snapshots else None,
+        [snapshot.recruitment_year for snapshot in snapshots],
+        [snapshot.published for snapshot in snapshots],
+        snapshots=list(snapshots),
+    )
+
+
+def _metrics(
+    provider: Provider,
+    programme: Programme | None,
+    years: list[str],
+    reports: Sequence[dict],
+    *,
+    snapshots: list[MetricSnapshot] | None = None,
+) -> Metrics:
+    extra = {}
+    if snapshots:
+        extra = {"snapshots": snapshots, "computed_at": max(s.computed_at for s in snapshots)}
     return Metrics(
         provider=provider,
         programme=programme,
-        years=list(years),
+        years=years,
         tables=_tables(reports),
         goals=_goals(reports),
         breakdowns=_breakdowns(reports, years),
+        **extra,
     )
+
+
+def published_metrics(*, provider: Provider, years: Sequence[str], programme: Programme | None) -> Metrics:
+    """What a download shows: the tables of each year's standing snapshot, taken now where a figure changed."""
+    snapshots = snapshots_for_publishing(provider=provider, years=list(years), programme=programme)
+    return metrics_tables_from(snapshots, provider=provider)
 
 
 # What is asked for --------------------------------------------------------------------------------------------
@@ -396,7 +440,7 @@ def metrics_csv(request: HttpRequest, slug: str) -> HttpResponse:
     choice, problem = _download_choice(request, slug)
     if problem:
         return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")
-    metrics = metrics_tables(provider=choice.provider, years=choice.years, programme=choice.programme)
+    metrics = published_metrics(provider=choice.provider, years=choice.years, programme=choice.programme)
     return csv_response(_filename(choice, "csv"), ["Metric", "Measure", *metrics.years], _csv_rows(metrics))
 
 
@@ -415,6 +459,15 @@ def _csv_rows(metrics: Metrics) -> list[list[object]]:
             for index, (group, _) in enumerate(breakdown.tables[0].rows):
                 cells = [table.rows[index][1][column] for table in breakdown.tables]
                 rows.append([metric, f"{measure}: {group}", *cells])
+    if metrics.snapshots:
+        rows.append(["Source", "Snapshot", *(snapshot.pk for snapshot in metrics.snapshots)])
+        rows.append(
+            [
+                "Source",
+                "Computed at (UK time)",
+                *(f"{timezone.localtime(s.computed_at):%Y-%m-%d %H:%M}" for s in metrics.snapshots),
+            ]
+        )
     return rows
 
 
@@ -425,7 +478,7 @@ def metrics_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     choice, problem = _download_choice(request, slug)
     if problem:
         return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")
-    metrics = metrics_tables(provider=choice.provider, years=choice.years, programme=choice.programme)
+    metrics = published_metrics(provider=choice.provider, years=choice.years, programme=choice.programme)
     return HttpResponse(
         _pdf("metrics/metrics_pdf.html", {"metrics": metrics}),
         content_type="application/pdf",
@@ -436,8 +489,9 @@ def metrics_pdf(request: HttpRequest, slug: str) -> HttpResponse:
 def metrics_pdf_bytes(
     *, provider: Provider, recruitment_year: str, programme: Programme | None = None
 ) -> bytes:
-    """The publishable PDF of one recruitment year (manage.py metrics_report --format pdf)."""
-    metrics = metrics_tables(provider=provider, years=[recruitment_year], programme=programme)
+    """The publishable PDF of one recruitment year (manage.py metrics_report --format pdf), from its standing
+    snapshot."""
+    metrics = published_metrics(provider=provider, years=[recruitment_year], programme=programme)
     return _pdf("metrics/metrics_pdf.html", {"metrics": metrics})
 
 

@@ -21,8 +21,15 @@ METRICS_SCOPED: dict[str, Scoped] = {
     "metrics": Scoped(Action.VIEW_METRICS, _provider),
     "metrics_csv": Scoped(Action.VIEW_METRICS, _provider),
     "metrics_pdf": Scoped(Action.VIEW_METRICS, _provider),
+    # Only the provider's own admins choose to publish: platform staff get 403 like any other role.
+    "metrics_publishing": Scoped(
+        Action.PUBLISH_METRICS, _provider, method="post", data={"public": "yes"}, ok=(302,)
+    ),
 }
 # One provider's page each: no list page.
 METRICS_LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {}
 # Pages for everyone or for platform staff only (the reason each is outside the provider matrix).
-METRICS_UNSCOPED: dict[str, str] = {}
+METRICS_UNSCOPED: dict[str, str] = {
+    "metrics_public": "for anyone: a provider's published tables, 404 unless it chose to publish them",
+    "metrics_overview": "platform staff only (403 for everyone else): every provider side by side",
+}
