@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "participants",
     "assessment",
     "metrics",
+    "audit",
 ]
 
 MIDDLEWARE = [
