@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
 
@@ -261,10 +262,15 @@ def _test_words(test: dict) -> str:
 
 def _breakdowns(reports: Sequence[dict], years: Sequence[str]) -> list[Breakdown]:
     """Metric 7 by group: each breakdown's verdicts per measure and year, and its group table per year."""
+    from metrics.groups import BREAKDOWNS, MEASURES
+
     first = reports[0]["groups"]["breakdowns"]
     breakdowns = []
-    for key, breakdown in first.items():
-        measure_keys = list(breakdown["measures"])
+    # In the order metrics/groups.py defines them: a snapshot's JSON comes back from PostgreSQL (jsonb) with
+    # its keys in another order.
+    for key in [b.key for b in BREAKDOWNS if b.key in first]:
+        breakdown = first[key]
+        measure_keys = [m.key for m in MEASURES if m.key in breakdown["measures"]]
         verdicts = [
             (
                 breakdown["measures"][measure]["label"],
@@ -428,6 +434,8 @@ def metrics_page(request: HttpRequest, slug: str) -> HttpResponse:
             "metrics": metrics,
             "query": _query(choice),
             "can_recompute": access_for(request.user).may(Action.MANAGE_TARGETS, choice.provider.pk),
+            "can_publish": access_for(request.user).may(Action.PUBLISH_METRICS, choice.provider.pk),
+            "public_url": request.build_absolute_uri(reverse("metrics_public", args=[choice.provider.slug])),
         },
         status=400 if problem else 200,
     )
