@@ -122,6 +122,10 @@ class Participant(models.Model):
     # DfE's own identifier for the person (the Lead Provider API's participant_id), from the import; the DfE
     # declarations export needs it.
     dfe_participant_id = models.UUIDField(null=True, blank=True, unique=True)
+    # When the person's personal data was erased (a request, or the provider's retention period): their name,
+    # email, job and files are gone; their places, statuses, dates, outcomes and equality codes stay, unnamed,
+    # for the aggregates the DfE metrics depend on.
+    erased_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     def __str__(self) -> str:

@@ -15,9 +15,18 @@ class Provider(models.Model):
     managed_by = models.CharField(max_length=200, blank=True, help_text="e.g. Best Practice Network")
     # The DfE quality metrics' published tables at /published/<slug>/metrics/, for anyone (issue 8).
     metrics_public = models.BooleanField(default=False)
+    # Data protection (issue 9): a participant's personal data is erased (pseudonymised, keeping the figures
+    # the metrics need) this many years after their last place with the provider ended.
+    retention_years = models.PositiveSmallIntegerField(default=7)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(retention_years__gte=1, retention_years__lte=50),
+                name="provider_retention_years_sensible",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
