@@ -117,7 +117,7 @@ def _recruited(places: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
     )
 
 
-def _ever(status: str) -> Exists:
+def ever_was(status: str) -> Exists:
     return Exists(EnrolmentChange.objects.filter(enrolment=OuterRef("pk"), to_status=status))
 
 
@@ -156,9 +156,9 @@ def _rows(recruited: QuerySet[Enrolment]) -> list[Row]:
         presented_at[enrolment_id] = max(first, presented_at.get(enrolment_id, first))
     rows = []
     for values in recruited.annotate(
-        ever_active=_ever(Status.ACTIVE),
-        ever_withdrawn=_ever(Status.WITHDRAWN),
-        ever_deferred=_ever(Status.DEFERRED),
+        ever_active=ever_was(Status.ACTIVE),
+        ever_withdrawn=ever_was(Status.WITHDRAWN),
+        ever_deferred=ever_was(Status.DEFERRED),
     ).values(
         "pk",
         "status",

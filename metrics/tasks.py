@@ -1,4 +1,5 @@
-"""Background work on metrics: snapshots of every provider's figures, nightly and on demand."""
+"""Background work on metrics: snapshots of every provider's figures, nightly and on demand, and the nightly
+recording of every provider's DfE declarations."""
 
 from celery import shared_task
 
@@ -25,3 +26,19 @@ def recompute_run_task(run_id: int) -> int | None:
     """A recomputation someone asked for, with its progress saved as it goes."""
     run = services.recompute_run(run_id=run_id)
     return run.changed if run else None
+
+
+@shared_task(acks_late=True)
+def declarations_record_task(provider_id: int | None = None) -> int:
+    """Record one provider's new DfE declarations; returns how many. Without a provider (the nightly run), queue
+    one job per provider. Safe to run twice, or in two workers at once: what is recorded is not recorded again."""
+    from metrics.declarations import declarations_record
+
+    if provider_id is None:
+        from npqel.jobs import enqueue
+
+        for pk in Provider.objects.order_by("pk").values_list("pk", flat=True):
+            enqueue(declarations_record_task, pk)
+        return 0
+    provider = Provider.objects.filter(pk=provider_id).first()
+    return declarations_record(provider=provider).recorded if provider else 0

@@ -15,10 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from metrics.declarations import declarations_record
 from npqel.access import MFA_REQUIRED_ROLES, ROLE_LABELS, Role
 from npqel.demo_assessment import demo_assessment_load
 from npqel.demo_marking import demo_marking_load
-from npqel.demo_participants import demo_participants_load
+from npqel.demo_participants import demo_dfe_participant_id, demo_participants_load
 from npqel.demo_programmes import demo_programmes_load
 from participants.models import Enrolment, Participant
 from participants.services.engagement import engagement_recompute
@@ -102,8 +103,15 @@ def demo_load() -> list[DemoLogin]:
         email = f"participant@{slug}.example"
         user = _user(email, f"Demo participant ({provider.name})", needs_mfa=False)
         participant, _ = Participant.objects.get_or_create(
-            user=user, defaults={"job_role": "Executive headteacher"}
+            user=user,
+            defaults={
+                "job_role": "Executive headteacher",
+                "dfe_participant_id": demo_dfe_participant_id(email),
+            },
         )
+        if participant.dfe_participant_id is None:  # loaded before demo participants had DfE IDs
+            participant.dfe_participant_id = demo_dfe_participant_id(email)
+            participant.save(update_fields=["dfe_participant_id", "updated_at"])
         cohort = current_cohorts[slug]
         Enrolment.objects.get_or_create(
             participant=participant,
@@ -132,4 +140,7 @@ def demo_load() -> list[DemoLogin]:
         logins.append(DemoLogin(email, role, "all providers", True, demo_totp_secret(email)))
     # Marking, moderation, released results and certificates (after the moderator exists: their verdicts).
     demo_marking_load(today=timezone.localdate())
+    # The DfE declarations the places have reached so far (the nightly job's work), once results are released.
+    for provider in Provider.objects.filter(slug__in=[slug for slug, _, _ in PROVIDERS]).order_by("slug"):
+        declarations_record(provider=provider)
     return logins

@@ -7,6 +7,7 @@ Demo participants cannot sign in (no password); the demo logins in npqel/demo.py
 
 import datetime
 import random
+import uuid
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
@@ -51,6 +52,13 @@ ETHNICITY_WEIGHTS = {
 DEFERRAL_REASONS = sorted(services.DEFERRAL_REASONS - {"other"})
 WITHDRAWAL_REASONS = sorted(services.WITHDRAWAL_REASONS - {"other"})
 DEMO_PARTICIPANT_DOMAIN = "demo-participants.example"
+# Demo DfE participant IDs are derived from the email address, so every load gives each person the same one.
+DEMO_DFE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://npqel.example/demo/dfe-participant-id")
+
+
+def demo_dfe_participant_id(email: str) -> uuid.UUID:
+    """A demo participant's DfE participant ID (what DfE's Lead Provider API would give): the same every load."""
+    return uuid.uuid5(DEMO_DFE_NAMESPACE, email.lower())
 
 
 def _schools(provider: Provider, rng: random.Random) -> list[School]:
@@ -155,6 +163,15 @@ def demo_participants_load(*, today: datetime.date) -> int:
             if cohort.enrolments.count() >= 20:
                 continue
             created += _fill(cohort, provider, schools, coaches, password, today)
+    # Demo people loaded before they had DfE participant IDs get theirs.
+    missing = list(
+        Participant.objects.filter(
+            dfe_participant_id__isnull=True, user__email__endswith=f"@{DEMO_PARTICIPANT_DOMAIN}"
+        ).select_related("user")
+    )
+    for participant in missing:
+        participant.dfe_participant_id = demo_dfe_participant_id(participant.user.email)
+    Participant.objects.bulk_update(missing, ["dfe_participant_id"], batch_size=1000)
     return created
 
 
@@ -189,6 +206,7 @@ def _fill(
             sex=rng.choice(["female", "female", "male", "male", "prefer_not"]),
             disability=rng.choice(["no"] * 8 + ["yes", "prefer_not"]),
             age_band=rng.choice(["35_44", "45_54", "45_54", "55_plus", "prefer_not"]),
+            dfe_participant_id=demo_dfe_participant_id(user.email),
         )
         for user in users
     )

@@ -35,6 +35,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "metrics.tasks.snapshots_take_task",
         "schedule": crontab(hour=3, minute=0),
     },
+    # Every provider's DfE declarations (after the night's engagement recompute: retention milestones read it).
+    "record-dfe-declarations": {
+        "task": "metrics.tasks.declarations_record_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Engagement changes with time too (sessions end, self-paced hours fall due): everything, every night.
     "recompute-all-engagement": {
         "task": "participants.tasks.engagement_recompute_all_task",

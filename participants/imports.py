@@ -12,6 +12,7 @@ import datetime
 import difflib
 import io
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -54,6 +55,8 @@ OPTIONAL_COLUMNS = (
     "sex",
     "disability",
     "funding_route",
+    # DfE's own ID for the person (the Lead Provider API's participant_id): the DfE declarations export needs it.
+    "dfe_participant_id",
     *HISTORY_COLUMNS,
     "cohort_start_date",
 )
@@ -379,6 +382,17 @@ def _check_values(row: Row) -> None:
                 f"“{row.text('ethnicity_code')}” is not one of DfE's ethnicity codes (such as WBRI, AIND, BAFR; "
                 "REFU for prefer not to say).",
             )
+    dfe_id = row.text("dfe_participant_id")
+    if dfe_id:
+        try:
+            p["dfe_participant_id"] = uuid.UUID(dfe_id)
+        except ValueError:
+            row.fail(
+                "dfe_participant_id",
+                f"“{dfe_id}” is not a DfE participant ID. It looks like db3a7848-7308-4879-942a-c4a70ced400a: 32 "
+                "digits and letters a to f, in groups of 8, 4, 4, 4 and 12 joined by hyphens. Copy it from DfE's "
+                "Lead Provider API, or leave it empty.",
+            )
     p["sex"] = _choice(row, "sex", SEX)
     p["disability"] = _choice(row, "disability", DISABILITY)
     p["funding_route"] = _choice(row, "funding_route", FUNDING)
@@ -633,6 +647,34 @@ def _participant_details(
         participant.save(update_fields=[*update, "updated_at"])
 
 
+def _dfe_participant_id(row: Row, own: bool, participant: Participant, result: RowResult) -> None:
+    """The file's DfE participant ID: recorded where none is; changed only for someone this provider alone works
+    with and whose declarations have not been sent to DfE under the old one."""
+    value = row.parsed.get("dfe_participant_id")
+    current = participant.dfe_participant_id
+    if value is None or current == value or (current is not None and not own):
+        return
+    if Participant.objects.filter(dfe_participant_id=value).exclude(pk=participant.pk).exists():
+        row.fail(
+            "dfe_participant_id",
+            f"{value} is already the DfE participant ID of someone else (in another row of this file, or "
+            "recorded before). Each person has their own: check the ID against DfE's records.",
+        )
+        return
+    if current is not None and participant.enrolments.filter(declarations__export__isnull=False).exists():
+        row.fail(
+            "dfe_participant_id",
+            f"Their declarations were sent to DfE under the ID {current}, so the file cannot change it. Check the "
+            "ID with DfE; if it really has changed, contact platform support.",
+        )
+        return
+    result.changes.append(
+        f"DfE participant ID {current} → {value}" if current else "records their DfE participant ID"
+    )
+    participant.dfe_participant_id = value
+    participant.save(update_fields=["dfe_participant_id", "updated_at"])
+
+
 def _history(
     row: Row, options: _Options, enrolment: Enrolment, report: ImportReport, result: RowResult
 ) -> None:
@@ -732,6 +774,7 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
     if cohort is None or school is None or participant is None or row.problems:
         return
     _participant_details(row, alone, participant, school, result)
+    _dfe_participant_id(row, alone, participant, result)
     funding = p.get("funding_route")
     if enrolment is None:
         enrolment = Enrolment.objects.filter(participant=participant, cohort=cohort).first()
