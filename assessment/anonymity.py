@@ -24,6 +24,7 @@ from assessment.documents import (
     MAX_RATIO,
     MAX_XML_ELEMENTS,
     MAX_ZIP_MEMBERS,
+    PDFIUM_LOCK,
     RATIO_CHECK_FROM,
     page_texts,
 )
@@ -510,16 +511,17 @@ def _part_lines(raw: bytes, lines: list[str], left: int) -> int:
 
 
 def _pdf_text(data: bytes) -> str:
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
-        raise CannotAnonymise from None
-    try:
-        return "\n".join(page_texts(document))
-    except pdfium.PdfiumError:
-        raise CannotAnonymise from None
-    finally:
-        document.close()
+    with PDFIUM_LOCK:  # one thread in PDFium at a time (assessment/documents.py)
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            raise CannotAnonymise from None
+        try:
+            return "\n".join(page_texts(document))
+        except pdfium.PdfiumError:
+            raise CannotAnonymise from None
+        finally:
+            document.close()
 
 
 _TITLES = frozenset(

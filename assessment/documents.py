@@ -9,6 +9,7 @@ import hashlib
 import io
 import os
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -28,6 +29,10 @@ KIND_LABELS = {"pdf": "PDF", "docx": "Word document (.docx)"}
 EXTENSIONS = {"pdf": ".pdf", "docx": ".docx"}
 
 MB = 1024 * 1024
+# PDFium may be called by one thread of a process at a time (pypdfium2's documentation): gunicorn's threads
+# reading two uploads at once gave wrong word counts, refused good files and crashed the worker. Every use of
+# pdfium holds this lock from opening a document to closing it (assessment/anonymity.py too).
+PDFIUM_LOCK = threading.RLock()
 # Caps on what a Word document may inflate to. Only the parts we read are inflated (the document, its
 # footnotes and endnotes, the content types), and the caps are enforced on the bytes actually produced while
 # inflating: a zip's declared sizes can lie. A 500-page thesis is about 5 MB of XML, so 200 MB is generous.
@@ -542,24 +547,25 @@ class _Check:
         self.refuse_pdf_contents(reader)
         del reader
 
-        try:
-            document = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError:
-            self.refuse_damaged("pdf")
-        try:
-            pages = len(document)
-            if pages == 0:
+        with PDFIUM_LOCK:
+            try:
+                document = pdfium.PdfDocument(data)
+            except pdfium.PdfiumError:
                 self.refuse_damaged("pdf")
-            if pages > MAX_PDF_PAGES:
-                self.refuse(
-                    f"Your {self.label} has {pages:,} pages; the most we accept is {MAX_PDF_PAGES:,}. Upload "
-                    "only the pages you are submitting."
-                )
-            texts = page_texts(document)
-        except pdfium.PdfiumError:
-            self.refuse_damaged("pdf")
-        finally:
-            document.close()
+            try:
+                pages = len(document)
+                if pages == 0:
+                    self.refuse_damaged("pdf")
+                if pages > MAX_PDF_PAGES:
+                    self.refuse(
+                        f"Your {self.label} has {pages:,} pages; the most we accept is {MAX_PDF_PAGES:,}. "
+                        "Upload only the pages you are submitting."
+                    )
+                texts = page_texts(document)
+            except pdfium.PdfiumError:
+                self.refuse_damaged("pdf")
+            finally:
+                document.close()
         if not self.require_text:
             return pdf_words(texts), pages
         if not any(text.strip() for text in texts):
@@ -574,7 +580,8 @@ class _Check:
 
     def refuse_encrypted_pdf(self, data: bytes) -> NoReturn:
         try:
-            pdfium.PdfDocument(data).close()
+            with PDFIUM_LOCK:
+                pdfium.PdfDocument(data).close()
         except pdfium.PdfiumError:
             self.refuse(
                 f"Your {self.label} is a password-protected PDF. Save a copy without the password (or remove "
