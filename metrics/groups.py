@@ -102,7 +102,8 @@ def _choose(value: str, groups: dict[str, str], what: str) -> str:
     try:
         return groups[value]
     except KeyError:
-        raise ValueError(f"{what} {value!r} is not one the metrics know") from None
+        # Never the value itself: equality data stays out of logs and error reports.
+        raise ValueError(f"A {what} the metrics do not know (not shown: it is equality data)") from None
 
 
 def _sex(place: Place) -> str:

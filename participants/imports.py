@@ -576,6 +576,13 @@ def _person(
     email = str(row.parsed["email"])
     full_name = f"{row.text('first_name')} {row.text('last_name')}".strip()
     if enrolment is not None:
+        if enrolment.participant.erased_at is not None:
+            row.fail(
+                "external_id",
+                f"This place ({row.text('external_id')}) belongs to someone whose personal data was erased on "
+                f"{enrolment.participant.erased_at:%-d %B %Y}. Take the row out of the file.",
+            )
+            return None, False
         user = enrolment.participant.user
         alone = not _elsewhere(user, options.provider)
         # Only an account this provider alone uses, and that nobody has set up yet, takes the file's

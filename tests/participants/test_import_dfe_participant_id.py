@@ -164,3 +164,21 @@ def test_a_mistyped_id_can_be_corrected_until_declarations_are_sent_under_it(wor
         "change it. Check the ID with DfE; if it really has changed, contact platform support."
     }
     assert dfe_id("amira.khan@example.org") == uuid.UUID(AMIRA)
+
+
+def test_a_row_for_someone_whose_data_was_erased_is_refused_and_writes_nothing_back(world):
+    run(world, f"{HEADER}\nEE-1,amira@example.org,Amira,Khan,100001,Ash School,ee-2025,{AMIRA}\n")
+    participant = Participant.objects.get(user__email="amira@example.org")
+    erased = datetime.datetime(2026, 1, 10, 9, tzinfo=datetime.UTC)
+    Participant.objects.filter(pk=participant.pk).update(erased_at=erased)
+    participant.user.email, participant.user.full_name = "erased-1@erased.invalid", "Erased participant 1A2B"
+    participant.user.save()
+    batch = run(world, f"{HEADER}\nEE-1,amira@example.org,Amira,Khan,100001,Ash School,ee-2025,{AMIRA}\n")
+    assert batch.status == EnrolmentImport.Status.REJECTED
+    assert problems(batch)[(2, "external_id")] == (
+        "This place (EE-1) belongs to someone whose personal data was erased on 10 January 2026. "
+        "Take the row out of the file."
+    )
+    participant.user.refresh_from_db()
+    assert participant.user.email == "erased-1@erased.invalid"
+    assert participant.user.full_name == "Erased participant 1A2B"
