@@ -28,6 +28,8 @@ from assessment.models import (
     Result,
     Submission,
 )
+from assessment.services import submission_label
+from audit.services import audit_event, audit_record, audit_record_many
 from npqel.access import Action, require
 from npqel.errors import DomainError
 from npqel.words import plural
@@ -343,9 +345,17 @@ def scripts_awaiting(scripts: QuerySet[Submission], kind: str) -> list[Submissio
     return waiting
 
 
-def _write(plan: Plan, *, by: User | None, due_on: datetime.date) -> None:
+def _allocation_label(submission: Submission, task: AssessmentTask, kind: str) -> str:
+    """By candidate number only, as assessors know the script."""
+    return f"{submission_label(submission, task=task)} ({Allocation.Kind(kind).label.lower()})"
+
+
+def _write(
+    plan: Plan, *, by: User | None, due_on: datetime.date, provider_id: int, task: AssessmentTask
+) -> None:
+    """Write the plan's allocations and their audit events: two INSERTs however many scripts."""
     now = timezone.now()
-    Allocation.objects.bulk_create(
+    made = Allocation.objects.bulk_create(
         Allocation(
             submission=line.submission,
             kind=plan.kind,
@@ -355,6 +365,22 @@ def _write(plan: Plan, *, by: User | None, due_on: datetime.date) -> None:
             due_on=due_on,
         )
         for line in plan.allocated
+    )
+    audit_record_many(
+        [
+            audit_event(
+                actor=by,
+                action="allocation.made",
+                obj_type="allocation",
+                obj_id=allocation.pk,
+                provider=provider_id,
+                label=_allocation_label(allocation.submission, task, plan.kind),
+                before=None,
+                after={"assessor": allocation.assessor.display_name, "due_on": due_on},
+                at=now,
+            )
+            for allocation in made
+        ]
     )
 
 
@@ -381,7 +407,7 @@ def allocation_run(
         scripts = scripts.filter(enrolment__cohort=cohort)
     waiting = scripts_awaiting(scripts, kind)
     plan = allocation_plan(provider=provider, submissions=waiting, kind=kind, today=timezone.localdate())
-    _write(plan, by=by, due_on=due_on)
+    _write(plan, by=by, due_on=due_on, provider_id=provider.pk, task=task)
     return plan
 
 
@@ -398,7 +424,13 @@ def allocation_next(*, submission: Submission, kind: str) -> Plan:
         today=timezone.localdate(),
     )
     days = submission.task.mark_scheme.marking_days
-    _write(plan, by=None, due_on=timezone.localdate() + datetime.timedelta(days=days))
+    _write(
+        plan,
+        by=None,
+        due_on=timezone.localdate() + datetime.timedelta(days=days),
+        provider_id=submission.enrolment.provider_id,
+        task=submission.task,
+    )
     return plan
 
 
@@ -457,7 +489,7 @@ def allocation_move(*, by: User, allocation: Allocation, to: User, reason: str) 
     allocation.ended_at = now
     allocation.end_reason = reason.strip()
     allocation.save(update_fields=["ended_at", "end_reason"])
-    return Allocation.objects.create(
+    moved = Allocation.objects.create(
         submission=allocation.submission,
         kind=allocation.kind,
         assessor=to,
@@ -465,6 +497,18 @@ def allocation_move(*, by: User, allocation: Allocation, to: User, reason: str) 
         allocated_at=now,
         due_on=allocation.due_on,
     )
+    audit_record(
+        actor=by,
+        action="allocation.moved",
+        obj_type="allocation",
+        obj_id=moved.pk,
+        provider=provider.pk,
+        label=_allocation_label(allocation.submission, allocation.submission.task, allocation.kind),
+        before={"assessor": allocation.assessor.display_name},
+        after={"assessor": to.display_name, "reason": allocation.end_reason},
+        at=now,
+    )
+    return moved
 
 
 @transaction.atomic
@@ -483,9 +527,33 @@ def conflict_declare(*, by: User, participant: Participant, reason: str) -> Conf
         assessor=by, participant=participant, defaults={"reason": reason.strip(), "declared_at": now}
     )
     # A script they have already marked stays marked; the provider admin sees the declaration.
-    Allocation.objects.filter(
-        assessor=by, submission__enrolment__participant=participant, ended_at__isnull=True
-    ).exclude(marking__status=Marking.Status.SUBMITTED).update(ended_at=now, end_reason=CONFLICT_DECLARED)
+    ending = list(
+        Allocation.objects.select_for_update(of=("self",))
+        .filter(assessor=by, submission__enrolment__participant=participant, ended_at__isnull=True)
+        .exclude(marking__status=Marking.Status.SUBMITTED)
+        .select_related("submission__task", "submission__enrolment")
+    )
+    Allocation.objects.filter(pk__in=[a.pk for a in ending]).update(
+        ended_at=now, end_reason=CONFLICT_DECLARED
+    )
+    # The reason the assessor gave stays on their declaration, for the provider's admins; the trail says only
+    # that the script left them.
+    audit_record_many(
+        [
+            audit_event(
+                actor=by,
+                action="allocation.ended",
+                obj_type="allocation",
+                obj_id=allocation.pk,
+                provider=allocation.submission.enrolment.provider_id,
+                label=_allocation_label(allocation.submission, allocation.submission.task, allocation.kind),
+                before={"assessor": by.display_name},
+                after={"assessor": None, "reason": CONFLICT_DECLARED},
+                at=now,
+            )
+            for allocation in ending
+        ]
+    )
     return declaration
 
 

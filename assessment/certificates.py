@@ -32,6 +32,7 @@ from django.utils import timezone
 from accounts.models import User
 from assessment.models import AssessmentTask, Certificate, Result, Submission
 from assessment.services import REFERENCE_ALPHABET
+from audit.services import audit_record
 from npqel.access import Action, access_for, provider_q, require_page
 from npqel.errors import DomainError
 from participants.eligibility import Explanation, PartRow, percent_or_dash
@@ -120,7 +121,7 @@ def certificate_issue(*, enrolment: Enrolment) -> Certificate:
         code = _new_code()
         if not Certificate.objects.filter(code=code).exists():  # the unique constraint backs this up
             break
-    return Certificate.objects.create(
+    certificate = Certificate.objects.create(
         enrolment=place,
         code=code,
         name=name,
@@ -129,6 +130,19 @@ def certificate_issue(*, enrolment: Enrolment) -> Certificate:
         awarded_on=timezone.localdate(released),
         issued_at=timezone.now(),
     )
+    # Issued by the platform itself, as results are released (or a review changes one).
+    audit_record(
+        actor=None,
+        action="certificate.issued",
+        obj_type="certificate",
+        obj_id=certificate.pk,
+        provider=place.provider_id,
+        label=f"certificate {code} of {user.display_name}",
+        before=None,
+        after={"code": code, "name": name, "awarded_on": certificate.awarded_on},
+        at=certificate.issued_at,
+    )
+    return certificate
 
 
 @transaction.atomic
@@ -137,7 +151,7 @@ def certificate_revoke(*, by: User, certificate: Certificate, reason: str) -> Ce
     The verification page then says it was revoked and when; the reason stays with the provider."""
     certificate = (
         Certificate.objects.select_for_update(of=("self",))
-        .select_related("enrolment__participant")
+        .select_related("enrolment__participant__user")
         .get(pk=certificate.pk)
     )
     if not access_for(by).may(Action.MANAGE_ASSESSMENT, certificate.enrolment.provider_id):
@@ -156,6 +170,17 @@ def certificate_revoke(*, by: User, certificate: Certificate, reason: str) -> Ce
     certificate.revoked_at = timezone.now()
     certificate.revoke_reason = reason
     certificate.save(update_fields=["revoked_at", "revoke_reason"])
+    audit_record(
+        actor=by,
+        action="certificate.revoked",
+        obj_type="certificate",
+        obj_id=certificate.pk,
+        provider=certificate.enrolment.provider_id,
+        label=f"certificate {certificate.code} of {certificate.enrolment.participant.user.display_name}",
+        before={"revoked_at": None},
+        after={"revoked_at": certificate.revoked_at, "reason": reason},
+        at=certificate.revoked_at,
+    )
     return certificate
 
 

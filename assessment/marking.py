@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from assessment.models import Allocation, AssessmentTask, Criterion, Marking, MarkScheme, Omission
 from assessment.outcomes import feedback_problem, outcome_of
+from audit.services import audit_record
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 
@@ -117,7 +118,7 @@ def marking_save(
     overwritten and they are told."""
     allocation = (
         Allocation.objects.select_for_update(of=("self",))
-        .select_related("submission__task__mark_scheme")
+        .select_related("submission__task__mark_scheme", "submission__enrolment")
         .get(pk=allocation.pk)
     )
     if allocation.assessor_id != by.pk:
@@ -176,6 +177,27 @@ def marking_save(
     marking.saved_at = now
     marking.save()
     if submit:
+        # Only the submitted marking is audited: drafts (and autosaves) change nothing anyone else relies on,
+        # and the marking keeps each save's revision, time and person itself.
+        submission = allocation.submission
+        audit_record(
+            actor=by,
+            action="marking.submitted",
+            obj_type="marking",
+            obj_id=marking.pk,
+            provider=submission.enrolment.provider_id,
+            label=f"{submission.candidate_number}, {submission.task.title} ({allocation.get_kind_display().lower()})",
+            before={"status": Marking.Status.DRAFT} if current else None,
+            after={
+                "status": marking.status,
+                "total": marking.total,
+                "outcome": marking.outcome,
+                # By the criterion's and omission's number in the scheme, as the assessor saw them.
+                "marks": {f"criterion {c.number}": marking.marks.get(str(c.pk)) for c in criteria},
+                "omissions": [o.number for o in omissions if o.pk in ticked],
+            },
+            at=now,
+        )
         from assessment.results import marking_submitted  # results builds on allocation, which reads markings
 
         marking_submitted(marking)

@@ -50,6 +50,8 @@ from assessment.models import (
     SubmissionFile,
 )
 from assessment.outcomes import OUTCOME_LABELS, Outcome, feedback_problem
+from assessment.services import submission_label
+from audit.services import audit_diff, audit_record
 from npqel.access import Action, access_for, provider_q, require, require_moderator, require_page
 from npqel.errors import DomainError
 from npqel.words import plural
@@ -219,6 +221,24 @@ def sample_draw(
         ModerationItem(sample=sample, result=result, reason=reason, outcome_moderated=result.outcome)
         for result, reason in plan
     )
+    # One event for the draw: the sample's own record lists the scripts, and the seed re-derives it.
+    audit_record(
+        actor=by,
+        action="moderation_sample.drawn",
+        obj_type="moderation_sample",
+        obj_id=sample.pk,
+        provider=provider.pk,
+        label=label,
+        before=None,
+        after={
+            "period_start": period_start,
+            "period_end": period_end,
+            "rate_percent": rate_percent,
+            "seed": seed,
+            "scripts": len(plan),
+        },
+        at=now,
+    )
     return sample
 
 
@@ -272,7 +292,12 @@ def verdict_record(
         .select_related("sample__provider", "moderator")
         .get(pk=item.pk)
     )
-    result = Result.objects.select_for_update().get(pk=item.result_id)
+    # The result's row is locked; its script and task are read for the audit trail's wording.
+    result = (
+        Result.objects.select_for_update(of=("self",))
+        .select_related("submission__task")
+        .get(pk=item.result_id)
+    )
     provider = item.sample.provider
     if provider.pk in access_for(by).provider_roles:
         raise DomainError(
@@ -329,12 +354,29 @@ def verdict_record(
                 field="feedback",
             )
     now = timezone.now()
+    was = {"verdict": item.verdict, "moderator_outcome": item.moderator_outcome, "rationale": item.rationale}
     item.verdict = verdict
     item.moderator_outcome = moderator_outcome
     item.rationale = rationale
     item.moderator = by
     item.recorded_at = now
     item.save(update_fields=["verdict", "moderator_outcome", "rationale", "moderator", "recorded_at"])
+    # By candidate number only, as the moderator knows the script.
+    label = f"{submission_label(result.submission, task=result.submission.task)} (sample {item.sample.label})"
+    before, after = audit_diff(
+        was, {"verdict": verdict, "moderator_outcome": moderator_outcome, "rationale": rationale}
+    )
+    audit_record(
+        actor=by,
+        action="moderation_item.verdict",
+        obj_type="moderation_item",
+        obj_id=item.pk,
+        provider=provider.pk,
+        label=label,
+        before=before if was["verdict"] else None,
+        after={**after, "outcome_moderated": moderated} if not was["verdict"] else after,
+        at=now,
+    )
     if result.released_at is None:
         wanted = moderator_outcome or moderated
         if result.outcome != wanted:
@@ -354,6 +396,7 @@ def verdict_record(
                 reason=reason,
                 feedback_before=result.feedback if turns_fail else "",
             )
+            outcome_was = {"outcome": result.outcome, "route": result.route}
             result.outcome = wanted
             result.route = (
                 Result.Route.MODERATED if verdict == Verdict.DISAGREE else _route_before_moderation(result)
@@ -363,6 +406,20 @@ def verdict_record(
             elif verdict == Verdict.AGREE and previous is not None:
                 result.feedback = previous.feedback_before  # back to what it said before the moderator's fail
             result.save(update_fields=["outcome", "route", "feedback"])
+            changed_from, changed_to = audit_diff(
+                outcome_was, {"outcome": result.outcome, "route": result.route}
+            )
+            audit_record(
+                actor=by,
+                action="result.changed_by_moderation",
+                obj_type="result",
+                obj_id=result.pk,
+                provider=provider.pk,
+                label=submission_label(result.submission, task=result.submission.task),
+                before=changed_from,
+                after={**changed_to, "reason": reason, **({"feedback_replaced": True} if turns_fail else {})},
+                at=now,
+            )
     item.result = result
     return item
 

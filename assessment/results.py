@@ -33,6 +33,8 @@ from assessment.models import (
     Submission,
 )
 from assessment.outcomes import Outcome, feedback_problem
+from assessment.services import submission_label
+from audit.services import audit_batch, audit_diff, audit_record
 from npqel.access import Action, require
 from npqel.errors import DomainError
 from npqel.jobs import enqueue
@@ -46,6 +48,7 @@ RATIONALE_LEAST = 40
 
 def _decide(
     *,
+    by: User | None,
     submission: Submission,
     outcome: str,
     route: str,
@@ -55,8 +58,10 @@ def _decide(
     lead: User | None = None,
     rationale: str = "",
 ) -> Result:
+    """The script's result, audited as decided by `by` (the assessor whose marking decided it, or the lead).
+    Needs `submission.task` and `submission.enrolment` loaded."""
     markings = [m for m in (first, second) if m is not None]
-    return Result.objects.create(
+    result = Result.objects.create(
         submission=submission,
         outcome=outcome,
         route=route,
@@ -69,6 +74,24 @@ def _decide(
         lead=lead,
         lead_rationale=rationale,
     )
+    # By candidate number only: assessors decide results without knowing whose they are.
+    audit_record(
+        actor=by,
+        action="result.lead_decided" if route == Result.Route.LEAD else "result.decided",
+        obj_type="result",
+        obj_id=result.pk,
+        provider=submission.enrolment.provider_id,
+        label=submission_label(submission, task=submission.task),
+        before=None,
+        after={
+            "outcome": outcome,
+            "route": route,
+            **({"total": result.total} if result.total is not None else {}),
+            **({"rationale": rationale} if rationale else {}),
+        },
+        at=result.decided_at,
+    )
+    return result
 
 
 def _submitted_marking(submission: Submission, kind: str) -> Marking:
@@ -93,6 +116,7 @@ def marking_submitted(marking: Marking) -> Result | None:
             allocation_next(submission=submission, kind=Allocation.Kind.SECOND)
             return None
         return _decide(
+            by=marking.saved_by,
             submission=submission,
             outcome=Result.Outcome.PASS,
             route=Result.Route.FIRST,
@@ -105,6 +129,7 @@ def marking_submitted(marking: Marking) -> Result | None:
             allocation_next(submission=submission, kind=Allocation.Kind.LEAD)
             return None
         return _decide(
+            by=marking.saved_by,
             submission=submission,
             outcome=first.outcome,
             route=Result.Route.AGREED,
@@ -121,7 +146,7 @@ def lead_decide(*, by: User, allocation: Allocation, outcome: str, feedback: str
     found borderline): pass or fail, the feedback the participant reads, and why."""
     allocation = (
         Allocation.objects.select_for_update(of=("self",))
-        .select_related("submission__task__mark_scheme")
+        .select_related("submission__task__mark_scheme", "submission__enrolment")
         .get(pk=allocation.pk)
     )
     if allocation.assessor_id != by.pk or allocation.kind != Allocation.Kind.LEAD:
@@ -144,6 +169,7 @@ def lead_decide(*, by: User, allocation: Allocation, outcome: str, feedback: str
             field="rationale",
         )
     return _decide(
+        by=by,
         submission=submission,
         outcome=outcome,
         route=Result.Route.LEAD,
@@ -283,15 +309,39 @@ def results_release(
     today = timezone.localdate(now)
     scheme = task.mark_scheme
     unmoderated = {r.pk for r in check.unmoderated}
-    for result in check.results:
-        result.released_at = now
-        result.released_by = by
-        result.release_note = reason if result.pk in unmoderated else ""
-        if result.outcome == Result.Outcome.FAIL and result.submission.attempt < task.attempts_allowed:
-            result.resubmit_by = today + datetime.timedelta(days=scheme.resubmission_days)
-        result.save(update_fields=["released_at", "released_by", "release_note", "resubmit_by"])
-    for enrolment_id in {r.submission.enrolment_id for r in check.results}:
-        place_after_results(Enrolment.objects.get(pk=enrolment_id))
+    # Every event of the release (each result released, each place completed or failed, each certificate
+    # issued) is written in one INSERT at the end.
+    with audit_batch():
+        for result in check.results:
+            result.released_at = now
+            result.released_by = by
+            result.release_note = reason if result.pk in unmoderated else ""
+            if result.outcome == Result.Outcome.FAIL and result.submission.attempt < task.attempts_allowed:
+                result.resubmit_by = today + datetime.timedelta(days=scheme.resubmission_days)
+            result.save(update_fields=["released_at", "released_by", "release_note", "resubmit_by"])
+            after = {
+                "released_at": now,
+                "outcome": result.outcome,
+                "resubmit_by": result.resubmit_by,
+                "release_note": result.release_note,
+            }
+            audit_record(
+                actor=by,
+                action="result.released",
+                obj_type="result",
+                obj_id=result.pk,
+                provider=cohort.programme.provider_id,
+                label=submission_label(
+                    result.submission,
+                    task=task,
+                    name=result.submission.enrolment.participant.user.display_name,
+                ),
+                before={"released_at": None},
+                after={k: v for k, v in after.items() if v},
+                at=now,
+            )
+        for enrolment_id in {r.submission.enrolment_id for r in check.results}:
+            place_after_results(Enrolment.objects.get(pk=enrolment_id))
     for result in check.results:
         enqueue(tasks.result_email_task, result.pk)
     return check.results
@@ -446,8 +496,35 @@ def review_request(*, by: User, result: Result, reason: str) -> ReviewRequest:
             f"(at least {REVIEW_REASON_LEAST} characters).",
             field="reason",
         )
-    return ReviewRequest.objects.create(
+    review = ReviewRequest.objects.create(
         result=result, reason=reason.strip(), requested_by=by, requested_at=timezone.now()
+    )
+    # Not the participant's reason (their words, kept on the request): the fact and the moment.
+    _audit_review(
+        review, by=by, action="requested", name=by.display_name, before=None, after={"status": review.status}
+    )
+    return review
+
+
+def _audit_review(
+    review: ReviewRequest,
+    *,
+    by: User,
+    action: str,
+    name: str,
+    before: dict[str, object] | None,
+    after: dict[str, object],
+) -> None:
+    submission = review.result.submission
+    audit_record(
+        actor=by,
+        action=f"review.{action}",
+        obj_type="review",
+        obj_id=review.pk,
+        provider=submission.enrolment.provider_id,
+        label=submission_label(submission, task=submission.task, name=name),
+        before=before,
+        after=after,
     )
 
 
@@ -457,7 +534,7 @@ def review_decide(*, by: User, review: ReviewRequest, change: bool, note: str) -
     the place and certificate following). The note is what the participant reads."""
     review = (
         ReviewRequest.objects.select_for_update(of=("self",))
-        .select_related("result__submission__enrolment__participant", "result__submission__task")
+        .select_related("result__submission__enrolment__participant__user", "result__submission__task")
         .get(pk=review.pk)
     )
     enrolment = review.result.submission.enrolment
@@ -477,6 +554,14 @@ def review_decide(*, by: User, review: ReviewRequest, change: bool, note: str) -
     review.decided_by = by
     review.decided_at = now
     review.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    _audit_review(
+        review,
+        by=by,
+        action="decided",
+        name=enrolment.participant.user.display_name,
+        before={"status": ReviewRequest.Status.REQUESTED},
+        after={"status": review.status, "note": review.decision_note},
+    )
     if change:
         _outcome_changed_on_review(review.result, by=by, note=review.decision_note, now=now)
     return review
@@ -488,6 +573,7 @@ def _outcome_changed_on_review(result: Result, *, by: User, note: str, now: date
 
     before = result.outcome
     after = Result.Outcome.PASS if before == Result.Outcome.FAIL else Result.Outcome.FAIL
+    was = {"outcome": result.outcome, "route": result.route, "resubmit_by": result.resubmit_by}
     ResultChange.objects.create(
         result=result,
         from_outcome=before,
@@ -507,6 +593,23 @@ def _outcome_changed_on_review(result: Result, *, by: User, note: str, now: date
         else None
     )
     result.save(update_fields=["outcome", "route", "resubmit_by"])
+    changed_from, changed_to = audit_diff(
+        was, {"outcome": result.outcome, "route": result.route, "resubmit_by": result.resubmit_by}
+    )
+    submission = result.submission
+    audit_record(
+        actor=by,
+        action="result.changed_on_review",
+        obj_type="result",
+        obj_id=result.pk,
+        provider=submission.enrolment.provider_id,
+        label=submission_label(
+            submission, task=submission.task, name=submission.enrolment.participant.user.display_name
+        ),
+        before=changed_from,
+        after={**changed_to, "reason": note},
+        at=now,
+    )
     enrolment = Enrolment.objects.get(pk=result.submission.enrolment_id)
     if enrolment.status == Enrolment.Status.ACTIVE:
         place_after_results(enrolment)

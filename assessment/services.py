@@ -44,6 +44,7 @@ from assessment.models import (
     SubmissionOverride,
     SubmissionVersion,
 )
+from audit.services import audit_diff, audit_record
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.jobs import enqueue
@@ -367,6 +368,8 @@ def _check_arrived_in_time(deadline: deadlines.TaskDeadline, *, started_at: date
 
 # Uploads and submitting --------------------------------------------------------------------------------
 
+AUDIT_FILE_FIELDS = {SubmissionFile.Role.MAIN: "main_document", SubmissionFile.Role.APPENDICES: "appendices"}
+
 
 def _new_code(length: int) -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
@@ -537,6 +540,7 @@ def _record_version(
     # Two uploads at the same moment are taken one after the other: the place's row is the lock, so they make
     # one submission with two versions.
     Enrolment.objects.select_for_update(of=("self",)).filter(pk=enrolment.pk).first()
+    files = list(files)
     now = timezone.now()
     submission = (
         Submission.objects.select_for_update()
@@ -546,7 +550,10 @@ def _record_version(
     )
     if submission is not None:
         _check_replaceable(submission)
-    if submission is None or _resubmitting_after(submission):
+    new = submission is None or _resubmitting_after(submission)
+    # The trail's "before" of a replaced upload (None: a new submission, or a new attempt after a fail).
+    before = None if new else {"status": submission.status, "attempt": submission.attempt}  # type: ignore[union-attr]
+    if new:
         attempt = submission.attempt + 1 if submission else 1
         submission = Submission.objects.create(
             enrolment=enrolment,
@@ -590,7 +597,38 @@ def _record_version(
         )
     submission.updated_at = now
     submission.save(update_fields=["status", "updated_at"])
+    # What the trail keeps of the upload: the version, and each file's name, words and SHA-256.
+    after: dict[str, object] = {
+        "status": submission.status,
+        "attempt": submission.attempt,
+        "version": version.number,
+    }
+    if before is not None:
+        before["version"] = last
+        before, after = audit_diff(before, after)
+    for role, _, original_name, checked in files:
+        after[AUDIT_FILE_FIELDS[role]] = (
+            f"{original_name} ({checked.words:,} words, SHA-256 {checked.sha256})"
+        )
+    audit_record(
+        actor=by,
+        action="submission.uploaded" if before is None else "submission.replaced",
+        obj_type="submission",
+        obj_id=submission.pk,
+        provider=enrolment.provider_id,
+        label=submission_label(submission, task=task, name=by.display_name),
+        before=before,
+        after=after,
+        at=now,
+    )
     return version
+
+
+def submission_label(submission: Submission, *, task: AssessmentTask, name: str | None = None) -> str:
+    """How the audit trail names a script: "Priya Shah (C1234567), Case-study response". Without `name`, the
+    candidate number alone, as assessors and moderators know it."""
+    who = f"{name} ({submission.candidate_number})" if name else submission.candidate_number
+    return f"{who}, {task.title}"
 
 
 def receipt_content(
@@ -699,6 +737,17 @@ def submission_submit(
         ),
     )
     _history(submission, submission.status, to, by=by, at=now, note=f"Receipt {receipt.reference}")
+    audit_record(
+        actor=by,
+        action="submission.submitted",
+        obj_type="submission",
+        obj_id=submission.pk,
+        provider=enrolment.provider_id,
+        label=submission_label(submission, task=task, name=enrolment.participant.user.display_name),
+        before={"status": submission.status},
+        after={"status": to, "version": version.number, "receipt": receipt.reference},
+        at=now,
+    )
     submission.status = to
     submission.submitted_version = version
     submission.submitted_at = now
@@ -715,7 +764,9 @@ def submission_withdraw(*, by: User, submission: Submission, reason: str = "") -
     """Take back a submission before the deadline (the files stay on record); the participant may upload and
     submit again while the window is open."""
     submission = (
-        Submission.objects.select_for_update().select_related("enrolment__participant").get(pk=submission.pk)
+        Submission.objects.select_for_update(of=("self", "enrolment", "enrolment__participant"))
+        .select_related("enrolment__participant", "task")
+        .get(pk=submission.pk)
     )
     if submission.enrolment.participant.user_id != by.pk:
         raise PermissionDenied("Only the participant can withdraw their own submission.")
@@ -731,6 +782,17 @@ def submission_withdraw(*, by: User, submission: Submission, reason: str = "") -
     if deadline is None or not deadline.on_time(now):
         raise DomainError("The deadline has passed, so your submission stands and cannot be withdrawn.")
     _history(submission, submission.status, Status.WITHDRAWN, by=by, at=now, note=reason.strip())
+    audit_record(
+        actor=by,
+        action="submission.withdrawn",
+        obj_type="submission",
+        obj_id=submission.pk,
+        provider=submission.enrolment.provider_id,
+        label=submission_label(submission, task=submission.task, name=by.display_name),
+        before={"status": submission.status},
+        after={"status": Status.WITHDRAWN, **({"reason": reason.strip()} if reason.strip() else {})},
+        at=now,
+    )
     submission.status = Status.WITHDRAWN
     submission.submitted_version = None
     submission.submitted_at = None
@@ -862,7 +924,7 @@ def extension_request(
         stored = _store(evidence, checked, "evidence")
         digest = checked.sha256
     try:
-        return Extension.objects.create(
+        extension = Extension.objects.create(
             enrolment=enrolment,
             task=task,
             reason=reason,
@@ -880,6 +942,22 @@ def extension_request(
         raise DomainError(
             "You have already asked for more time on this task: wait for your provider's decision."
         ) from None
+    # Not the reason: it is the participant's own account of their circumstances (often their health), kept
+    # on the request for those deciding it, not copied into the trail.
+    _audit_extension(
+        extension,
+        by=by,
+        action="requested",
+        name=by.display_name,
+        before=None,
+        after={
+            "status": extension.status,
+            "deadline_then": extension.deadline_then,
+            "requested_until": extension.requested_until,
+            "evidence": bool(stored),
+        },
+    )
+    return extension
 
 
 @transaction.atomic
@@ -888,8 +966,8 @@ def extension_decide(
 ) -> Extension:
     """A provider admin grants (with the new last day) or refuses a request; the decision is recorded."""
     extension = (
-        Extension.objects.select_for_update()
-        .select_related("enrolment__participant", "task")
+        Extension.objects.select_for_update(of=("self", "enrolment", "enrolment__participant", "task"))
+        .select_related("enrolment__participant__user", "task")
         .get(pk=extension.pk)
     )
     _require_manage(by, extension.enrolment.provider_id)
@@ -913,14 +991,49 @@ def extension_decide(
     extension.decided_at = timezone.now()
     extension.decision_note = note.strip()
     extension.save()
+    _audit_extension(
+        extension,
+        by=by,
+        action="decided",
+        name=extension.enrolment.participant.user.display_name,
+        before={"status": Extension.Status.REQUESTED},
+        after={
+            "status": extension.status,
+            **({"new_deadline": extension.new_deadline} if grant else {}),
+            **({"note": extension.decision_note} if extension.decision_note else {}),
+        },
+    )
     return extension
+
+
+def _audit_extension(
+    extension: Extension,
+    *,
+    by: User,
+    action: str,
+    name: str,
+    before: dict[str, object] | None,
+    after: dict[str, object],
+) -> None:
+    audit_record(
+        actor=by,
+        action=f"extension.{action}",
+        obj_type="extension",
+        obj_id=extension.pk,
+        provider=extension.enrolment.provider_id,
+        label=f"{name}, {extension.task.title}",
+        before=before,
+        after=after,
+    )
 
 
 @transaction.atomic
 def extension_withdraw(*, by: User, extension: Extension) -> Extension:
     """The participant takes back a request that has not been decided."""
     extension = (
-        Extension.objects.select_for_update().select_related("enrolment__participant").get(pk=extension.pk)
+        Extension.objects.select_for_update(of=("self", "enrolment", "enrolment__participant"))
+        .select_related("enrolment__participant", "task")
+        .get(pk=extension.pk)
     )
     if extension.enrolment.participant.user_id != by.pk:
         raise PermissionDenied("Only the participant can withdraw their own request.")
@@ -931,6 +1044,14 @@ def extension_withdraw(*, by: User, extension: Extension) -> Extension:
     extension.decided_at = timezone.now()
     extension.decision_note = "Withdrawn by the participant."
     extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    _audit_extension(
+        extension,
+        by=by,
+        action="withdrawn",
+        name=by.display_name,
+        before={"status": Extension.Status.REQUESTED},
+        after={"status": extension.status},
+    )
     return extension
 
 
@@ -946,8 +1067,34 @@ def override_record(*, by: User, enrolment: Enrolment, reason: str) -> Submissio
     Enrolment.objects.select_for_update(of=("self",)).filter(pk=enrolment.pk).first()
     if live_override(enrolment) is not None:
         raise DomainError("They may already submit without meeting the engagement rule.")
-    return SubmissionOverride.objects.create(
+    override = SubmissionOverride.objects.create(
         enrolment=enrolment, reason=reason, recorded_by=by, recorded_at=timezone.now()
+    )
+    _audit_override(override, by=by, action="recorded", before=None, after={"reason": reason})
+    return override
+
+
+def _audit_override(
+    override: SubmissionOverride,
+    *,
+    by: User,
+    action: str,
+    before: dict[str, object] | None,
+    after: dict[str, object],
+) -> None:
+    name = User.objects.filter(participant__enrolments=override.enrolment_id).values_list(
+        "full_name", "email"
+    )
+    full_name, email = name.get()
+    audit_record(
+        actor=by,
+        action=f"override.{action}",
+        obj_type="override",
+        obj_id=override.pk,
+        provider=override.enrolment.provider_id,
+        label=f"{full_name or email}: may submit without meeting the engagement rule",
+        before=before,
+        after=after,
     )
 
 
@@ -961,4 +1108,11 @@ def override_revoke(*, by: User, override: SubmissionOverride) -> SubmissionOver
     override.revoked_by = by
     override.revoked_at = timezone.now()
     override.save(update_fields=["revoked_by", "revoked_at"])
+    _audit_override(
+        override,
+        by=by,
+        action="revoked",
+        before={"revoked_at": None},
+        after={"revoked_at": override.revoked_at},
+    )
     return override

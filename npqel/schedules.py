@@ -45,6 +45,12 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "participants.tasks.engagement_recompute_all_task",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Data protection: people whose provider's retention period ran out since their last place ended are erased
+    # (pseudonymised: the DfE figures stay the same), after the night's snapshots and declarations.
+    "erase-expired-personal-data": {
+        "task": "participants.tasks.erase_expired_task",
+        "schedule": crontab(hour=4, minute=0),
+    },
     # Cohorts whose recompute job never ran (Redis was down, a worker was killed).
     "requeue-lost-engagement-recomputes": {
         "task": "participants.tasks.engagement_sweep_task",

@@ -115,6 +115,8 @@ urlpatterns = [
     path("", include("metrics.urls")),
     path("", include("metrics.urls_declarations")),
     path("", include("metrics.urls_public")),
+    path("", include("participants.urls_privacy")),
+    path("", include("audit.urls")),
     path("api/v1/", include(("npqel.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),

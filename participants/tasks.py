@@ -3,7 +3,7 @@ engagement current (participants/services/engagement.py)."""
 
 from celery import shared_task
 
-from participants import imports
+from participants import imports, privacy
 from participants.services import digest, engagement
 
 
@@ -49,3 +49,10 @@ def engagement_sweep_task() -> list[int]:
 def at_risk_digest_task() -> int:
     """Weekly: email provider admins and coaches the places at risk; safe to run twice (sent once a week)."""
     return digest.digest_send_weekly()
+
+
+@shared_task(acks_late=True)
+def erase_expired_task() -> int:
+    """Nightly: erase the personal data of people whose provider's retention period has run out since their last
+    place ended (participants/privacy.py); safe to run twice (an erased person is never picked again)."""
+    return privacy.erase_expired()

@@ -17,9 +17,11 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import audit_event, audit_record_many
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.words import plural
+from participants.services import place_label
 from participants.services.engagement import engagement_changed
 from programmes.models import (
     CalendarFeed,
@@ -737,8 +739,25 @@ def group_update(
 
 @transaction.atomic
 def group_remove(*, by: User, group: DeliveryGroup) -> None:
-    """Remove a group; its sessions stay, for the whole cohort."""
+    """Remove a group; its sessions stay, for the whole cohort. Its members are left in no group, which the
+    audit trail records for each (one query and one INSERT however many)."""
     _authorise(by, group.cohort.programme.provider_id)
+    members = list(group.enrolments.select_related("participant__user", "cohort__programme").order_by("pk"))
+    audit_record_many(
+        [
+            audit_event(
+                actor=by,
+                action="enrolment.group_changed",
+                obj_type="enrolment",
+                obj_id=place.pk,
+                provider=place.provider_id,
+                label=place_label(place),
+                before={"group": group.name},
+                after={"group": None, "note": f"Group {group.name} removed"},
+            )
+            for place in members
+        ]
+    )
     group.delete()
     engagement_changed(cohort_ids=[group.cohort_id])
 

@@ -12,6 +12,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import audit_diff, audit_event, audit_record, audit_record_many
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.words import plural
@@ -63,6 +64,42 @@ VERBS = {
 }
 
 
+def place_label(enrolment: Enrolment) -> str:
+    """How the audit trail names a place: "Priya Shah (NPQ in Executive Leadership, cohort 2024-aut)". Needs
+    `participant__user` and `cohort__programme` loaded."""
+    cohort = enrolment.cohort
+    return f"{enrolment.participant.user.display_name} ({cohort.programme.name}, cohort {cohort.code})"
+
+
+def _audit_place(
+    *,
+    by: User | None,
+    enrolment: Enrolment,
+    action: str,
+    before: dict[str, object] | None,
+    after: dict[str, object] | None,
+) -> None:
+    audit_record(
+        actor=by,
+        action=f"enrolment.{action}",
+        obj_type="enrolment",
+        obj_id=enrolment.pk,
+        provider=enrolment.provider_id,
+        label=place_label(enrolment),
+        before=before,
+        after=after,
+    )
+
+
+def _status_action(current: str, to: str) -> str:
+    """The audit trail's word for a status change: "withdrawn", "resumed", "reopened" (after a review)..."""
+    if to == Status.ACTIVE:
+        if current == Status.DEFERRED:
+            return "resumed"
+        return "reopened" if current in (Status.COMPLETED, Status.FAILED) else "started"
+    return {Status.ACCEPTED: "accepted", Status.COMPLETED: "completed", Status.FAILED: "failed"}.get(to, to)
+
+
 def _authorise(by: User | None, provider_id: int) -> None:
     if by is not None and not access_for(by).may(Action.MANAGE_ENROLMENTS, provider_id):
         raise PermissionDenied("Only a provider admin of this provider can change its enrolments.")
@@ -84,8 +121,13 @@ def _change(
     is updated too."""
     _authorise(by, enrolment.provider_id)
     given = enrolment
-    # Lock the row: two admins (or an admin and an import) must not both move it from the same status.
-    enrolment = Enrolment.objects.select_for_update().select_related("participant__user").get(pk=enrolment.pk)
+    # Lock the row: two admins (or an admin and an import) must not both move it from the same status. (The
+    # cohort and programme are read for the audit trail's wording, not locked.)
+    enrolment = (
+        Enrolment.objects.select_for_update(of=("self", "participant", "participant__user"))
+        .select_related("participant__user", "cohort__programme")
+        .get(pk=enrolment.pk)
+    )
     current = enrolment.status
     if only_from is not None and current != only_from:
         raise DomainError(
@@ -129,6 +171,14 @@ def _change(
     )
     enrolment.status = to
     enrolment.save(update_fields=["status", "updated_at"])
+    details = {"reason": reason, "note": note, "imported": imported or None}
+    _audit_place(
+        by=by,
+        enrolment=enrolment,
+        action=_status_action(current, to),
+        before={"status": current},
+        after={"status": to, "effective_on": on, **{k: v for k, v in details.items() if v}},
+    )
     given.status = to
     engagement_changed(cohort_ids=[enrolment.cohort_id])
     return change
@@ -224,8 +274,8 @@ def enrolment_transfer(
     The start date moves to the new cohort's unless one was set for the person."""
     _authorise(by, enrolment.provider_id)
     enrolment = (
-        Enrolment.objects.select_for_update()
-        .select_related("cohort", "participant__user")
+        Enrolment.objects.select_for_update(of=("self", "cohort", "participant", "participant__user"))
+        .select_related("cohort__programme", "participant__user")
         .get(pk=enrolment.pk)
     )
     if to_cohort.programme.provider_id != enrolment.provider_id:
@@ -257,6 +307,12 @@ def enrolment_transfer(
             field="on",
         )
     old = enrolment.cohort
+    label = place_label(enrolment)
+    old_group = (
+        DeliveryGroup.objects.filter(pk=enrolment.group_id).values_list("name", flat=True).first()
+        if enrolment.group_id
+        else None
+    )
     EnrolmentChange.objects.create(
         enrolment=enrolment,
         from_status=enrolment.status,
@@ -269,6 +325,25 @@ def enrolment_transfer(
     enrolment.cohort = to_cohort
     enrolment.group = None
     enrolment.save(update_fields=["cohort", "group", "updated_at"])
+    extra = {
+        "effective_on": on or timezone.localdate(),
+        "note": note.strip() or None,
+        "imported": imported or None,
+    }
+    audit_record(
+        actor=by,
+        action="enrolment.transferred",
+        obj_type="enrolment",
+        obj_id=enrolment.pk,
+        provider=enrolment.provider_id,
+        label=label,
+        before={"cohort": old.code, **({"group": old_group} if old_group else {})},
+        after={
+            "cohort": to_cohort.code,
+            **({"group": None} if old_group else {}),
+            **{k: v for k, v in extra.items() if v},
+        },
+    )
     engagement_changed(cohort_ids=[old.pk, to_cohort.pk])
     return enrolment
 
@@ -279,7 +354,7 @@ def _locked_for_change(by: User, enrolment: Enrolment, what: str) -> Enrolment:
     locked = (
         # Lock the enrolment row only: its group and coach are outer joins, which PostgreSQL cannot lock.
         Enrolment.objects.select_for_update(of=("self",))
-        .select_related("participant__user", "group", "coach")
+        .select_related("participant__user", "group", "coach", "cohort__programme")
         .get(pk=enrolment.pk)
     )
     if not TRANSITIONS[locked.status]:
@@ -313,12 +388,20 @@ def enrolment_change_group(*, by: User, enrolment: Enrolment, group: DeliveryGro
     if (group.pk if group else None) == enrolment.group_id:
         where = f"in group {group.name}" if group else "in no group"
         raise DomainError(f"They are already {where}. Choose another.", field="group")
-    old = enrolment.group.name if enrolment.group else "no group"
+    old_group = enrolment.group.name if enrolment.group else None
+    old = old_group or "no group"
     change = _record_same_status(
         by=by, enrolment=enrolment, note=f"Group changed from {old} to {group.name if group else 'no group'}."
     )
     enrolment.group = group
     enrolment.save(update_fields=["group", "updated_at"])
+    _audit_place(
+        by=by,
+        enrolment=enrolment,
+        action="group_changed",
+        before={"group": old_group},
+        after={"group": group.name if group else None},
+    )
     engagement_changed(cohort_ids=[enrolment.cohort_id])
     given.group = group
     return change
@@ -347,6 +430,13 @@ def enrolment_change_coach(*, by: User, enrolment: Enrolment, coach: User | None
         enrolment=enrolment,
         note=f"Coach changed from {old} to {coach.display_name if coach else 'no coach'}.",
     )
+    _audit_place(
+        by=by,
+        enrolment=enrolment,
+        action="coach_changed",
+        before={"coach": enrolment.coach.display_name if enrolment.coach else None},
+        after={"coach": coach.display_name if coach else None},
+    )
     enrolment.coach = coach
     enrolment.save(update_fields=["coach", "updated_at"])
     given.coach = coach
@@ -369,7 +459,7 @@ def enrolment_change_funding(
     given = enrolment
     enrolment = (
         Enrolment.objects.select_for_update(of=("self",))
-        .select_related("cohort", "fee_option", "placement_option")
+        .select_related("cohort__programme", "participant__user", "fee_option", "placement_option")
         .get(pk=enrolment.pk)
     )
     if funding_route not in Enrolment.FundingRoute.values:
@@ -392,6 +482,19 @@ def enrolment_change_funding(
     if not changes:
         raise DomainError("Nothing has changed. Choose a different funding route, fee option or placement.")
     change = _record_same_status(by=by, enrolment=enrolment, note="Changed " + "; ".join(changes) + ".")
+    before, after = audit_diff(
+        {
+            "funding_route": enrolment.funding_route,
+            "fee_option": enrolment.fee_option.name if enrolment.fee_option else None,
+            "placement_option": enrolment.placement_option.name if enrolment.placement_option else None,
+        },
+        {
+            "funding_route": funding_route,
+            "fee_option": fee_option.name if fee_option else None,
+            "placement_option": placement_option.name if placement_option else None,
+        },
+    )
+    _audit_place(by=by, enrolment=enrolment, action="funding_changed", before=before, after=after)
     enrolment.funding_route = funding_route
     enrolment.fee_option = fee_option
     enrolment.placement_option = placement_option
@@ -439,6 +542,21 @@ def enrolment_import_create(
         changed_by=by,
         imported=True,
     )
+    after = {
+        "status": Status.ACCEPTED,
+        "cohort": cohort.code,
+        "start_date": start_date,
+        "funding_route": funding_route or None,
+        "external_id": external_id or None,
+        "imported": True,
+    }
+    _audit_place(
+        by=by,
+        enrolment=enrolment,
+        action="created",
+        before=None,
+        after={k: v for k, v in after.items() if v is not None},
+    )
     engagement_changed(cohort_ids=[cohort.pk])
     return enrolment
 
@@ -453,10 +571,20 @@ def enrolment_import_update(
     unknown = set(changes) - {"funding_route", "start_date"}
     if unknown:
         raise TypeError(f"An import does not change {unknown}")
+    before, after = audit_diff({name: getattr(enrolment, name) for name in changes}, changes)
     for name, value in changes.items():
         setattr(enrolment, name, value)
     enrolment.save(update_fields=[*changes, "updated_at"])
     engagement_changed(cohort_ids=[enrolment.cohort_id])
+    # The notes say what else the import changed (the person's name or email address, made in
+    # participants.imports), so the trail holds it too.
+    _audit_place(
+        by=by,
+        enrolment=enrolment,
+        action="updated",
+        before=before,
+        after={**after, "note": "Changed by import: " + "; ".join(notes) + ".", "imported": True},
+    )
     return EnrolmentChange.objects.create(
         enrolment=enrolment,
         from_status=enrolment.status,
@@ -559,7 +687,9 @@ def _register_session(by: User, session: Session) -> Session:
     """The session, locked so that two people saving its register at once are taken one after the other,
     once `by` may take its register and it has started (or starts within the hour)."""
     session = (
-        Session.objects.select_for_update(of=("self",)).select_related("cohort__programme").get(pk=session.pk)
+        Session.objects.select_for_update(of=("self",))
+        .select_related("cohort__programme", "component")
+        .get(pk=session.pk)
     )
     if not access_for(by).may(Action.TAKE_REGISTER, session.cohort.programme.provider_id):
         raise PermissionDenied("Only a facilitator or admin of this provider can take this register.")
@@ -586,9 +716,58 @@ def _not_expected(session: Session, enrolment_ids: set[int]) -> DomainError:
     )
 
 
-def _write_marks(*, by: User, session: Session, marks: dict[int, str], only_new: bool = False) -> int:
-    """Create or change the marks, auditing each: a fixed number of queries however many people. With
-    `only_new`, every place in `marks` must have no mark yet."""
+def _names_of(enrolment_rows: Iterable[tuple[int, str, str]]) -> dict[int, str]:
+    """Place id → the person's name as the trail shows it, from (id, full name, email) rows."""
+    return {pk: full_name or email for pk, full_name, email in enrolment_rows}
+
+
+NAME_COLUMNS = ("pk", "participant__user__full_name", "participant__user__email")
+
+
+def _audit_marks(
+    *,
+    by: User,
+    session: Session,
+    changes: list[AttendanceChange],
+    names: dict[int, str] | None,
+    at: datetime.datetime,
+) -> None:
+    """One audit event per first mark or changed mark, written in one INSERT (and, without `names`, one query
+    for the people's names)."""
+    if names is None:
+        ids = {change.attendance.enrolment_id for change in changes}
+        names = _names_of(Enrolment.objects.filter(pk__in=ids).values_list(*NAME_COLUMNS))
+    where = f"{session.display_title}, {timezone.localtime(session.starts_at):%-d %B %Y}"
+    audit_record_many(
+        [
+            audit_event(
+                actor=by,
+                action="attendance.marked" if not change.from_status else "attendance.changed",
+                obj_type="attendance",
+                obj_id=change.attendance.pk,
+                provider=session.cohort.programme.provider_id,
+                label=f"{names.get(change.attendance.enrolment_id, 'A participant')} at {where}",
+                before={"status": change.from_status} if change.from_status else None,
+                after={"status": change.to_status},
+                at=at,
+            )
+            for change in changes
+        ]
+    )
+
+
+def _write_marks(
+    *,
+    by: User,
+    session: Session,
+    marks: dict[int, str],
+    only_new: bool = False,
+    names: dict[int, str] | None = None,
+) -> int:
+    """Create or change the marks, auditing each (an AttendanceChange and an audit event): a fixed number of
+    queries however many people. With `only_new`, every place in `marks` must have no mark yet. `names`: each
+    place's person, when the caller has read them (else one query reads them). The session needs
+    `cohort__programme` and `component` loaded."""
     # With only_new the caller has picked places with no mark (under the session's lock): nothing to read.
     existing = (
         {}
@@ -629,15 +808,22 @@ def _write_marks(*, by: User, session: Session, marks: dict[int, str], only_new:
         Attendance.objects.bulk_update(changed, ["status", "updated_by", "updated_at"])
     if audit:
         AttendanceChange.objects.bulk_create(audit)
+        _audit_marks(by=by, session=session, changes=audit, names=names, at=now)
         engagement_changed(cohort_ids=[session.cohort_id])
     return len(audit)
 
 
-def attendance_mark_present(*, by: User, session: Session, enrolment_id: int) -> bool:
+def attendance_mark_present(
+    *, by: User, session: Session, enrolment_id: int, name: str | None = None
+) -> bool:
     """Mark one place present at a session, audited exactly as a register mark (a first mark records `by` as
     its marker; a changed one as its changer). Precondition: the caller holds the session's row lock (as
-    _register_session takes it) and has checked that the place is expected. True if the mark changed."""
-    return _write_marks(by=by, session=session, marks={enrolment_id: Attendance.Status.PRESENT}) > 0
+    _register_session takes it, with `cohort__programme` and `component`) and has checked that the place is
+    expected. `name`: the person's, if the caller knows it. True if the mark changed."""
+    names = {enrolment_id: name} if name else None
+    return (
+        _write_marks(by=by, session=session, marks={enrolment_id: Attendance.Status.PRESENT}, names=names) > 0
+    )
 
 
 @transaction.atomic
@@ -651,10 +837,10 @@ def register_save(*, by: User, session: Session, marks: dict[int, str]) -> int:
             f"Mark each person as present, late, absent or authorised absence (not {', '.join(unknown)}).",
             field="marks",
         )
-    expected = set(expected_places(session).filter(pk__in=marks).values_list("pk", flat=True))
-    if missing := set(marks) - expected:
+    names = _names_of(expected_places(session).filter(pk__in=marks).values_list(*NAME_COLUMNS))
+    if missing := set(marks) - set(names):
         raise _not_expected(session, missing)
-    return _write_marks(by=by, session=session, marks=marks)
+    return _write_marks(by=by, session=session, marks=marks, names=names)
 
 
 @transaction.atomic
@@ -662,7 +848,13 @@ def register_mark_all_present(*, by: User, session: Session) -> int:
     """Mark everyone expected at the session who has no mark yet as present (marks already made stay, so
     the exceptions can be changed afterwards). Returns how many were marked."""
     session = _register_session(by, session)
-    unmarked = expected_places(session).exclude(attendances__session=session).values_list("pk", flat=True)
+    names = _names_of(
+        expected_places(session).exclude(attendances__session=session).values_list(*NAME_COLUMNS)
+    )
     return _write_marks(
-        by=by, session=session, marks=dict.fromkeys(unmarked, Attendance.Status.PRESENT), only_new=True
+        by=by,
+        session=session,
+        marks=dict.fromkeys(names, Attendance.Status.PRESENT),
+        only_new=True,
+        names=names,
     )

@@ -207,7 +207,7 @@ def check_in(*, by: User, code: str) -> CheckIn:
     checked_in = CheckIn(session=session, before=before)
     if checked_in.changed:
         # The register's own path: audited, and it queues the cohort's engagement (engagement_changed).
-        attendance_mark_present(by=by, session=session, enrolment_id=place.pk)
+        attendance_mark_present(by=by, session=session, enrolment_id=place.pk, name=by.display_name)
     return checked_in
 
 

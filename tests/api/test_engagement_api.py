@@ -343,15 +343,16 @@ def test_saving_and_reading_a_register_take_the_same_queries_for_3_or_20_people(
         return response.json()
 
     # GET: the key, the caller's roles (2), the session, the places expected and their marks. PUT: the same
-    # reads, and the service's writes (the session locked, who is expected, marks already made, the new marks
-    # and their history, the cohort queued for its engagement recompute, inside a savepoint).
+    # reads, and the service's writes (the session locked, who is expected, marks already made, the new marks,
+    # their history and their audit-trail events, the cohort queued for its engagement recompute, inside a
+    # savepoint).
     first = [member(own, f"First {n}") for n in range(3)]
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         save(first)
     with django_assert_num_queries(6):
         caller.get(url)
     later = [member(own, f"Later {n}") for n in range(17)]
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         body = save(later)
     with django_assert_num_queries(6):
         caller.get(url)

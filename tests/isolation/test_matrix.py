@@ -30,6 +30,7 @@ from tests.isolation.cases_api_participants import (
 from tests.isolation.cases_api_programmes import API_LISTS, API_SCOPED
 from tests.isolation.cases_assessment import PROVIDER_ASSESSMENT_LISTS, PROVIDER_ASSESSMENT_SCOPED
 from tests.isolation.cases_assessment_participant import ASSESSMENT_PARTICIPANT_SCOPED
+from tests.isolation.cases_audit import AUDIT_LISTS, AUDIT_SCOPED, AUDIT_UNSCOPED
 from tests.isolation.cases_calendar import CALENDAR_LISTS, CALENDAR_SCOPED, CALENDAR_UNSCOPED
 from tests.isolation.cases_certificates import CERTIFICATE_LISTS, CERTIFICATE_SCOPED, CERTIFICATE_UNSCOPED
 from tests.isolation.cases_checkin import CHECKIN_LISTS, CHECKIN_SCOPED, CHECKIN_UNSCOPED
@@ -49,6 +50,7 @@ from tests.isolation.cases_declarations import DECLARATION_LISTS, DECLARATION_SC
 from tests.isolation.cases_metrics import METRICS_LISTS, METRICS_SCOPED, METRICS_UNSCOPED
 from tests.isolation.cases_moderation import MODERATION_LISTS, MODERATION_SCOPED, MODERATION_UNSCOPED
 from tests.isolation.cases_participants import ROSTER_LISTS, ROSTER_SCOPED
+from tests.isolation.cases_privacy import PRIVACY_LISTS, PRIVACY_SCOPED, PRIVACY_UNSCOPED
 from tests.isolation.cases_registers import REGISTER_LISTS, REGISTER_SCOPED
 from tests.isolation.urls import all_routes
 from tests.participants.factories import EnrolmentFactory
@@ -164,6 +166,8 @@ SCOPED: dict[str, Scoped] = {
     **MARK_SCHEME_SCOPED,
     **METRICS_SCOPED,
     **DECLARATION_SCOPED,
+    **AUDIT_SCOPED,
+    **PRIVACY_SCOPED,
 }
 
 # Lists: another provider's rows must never appear in them.
@@ -195,6 +199,8 @@ LISTS: dict[str, tuple[Action, Callable[[dict[str, object]], str]]] = {
     **MARK_SCHEME_LISTS,
     **METRICS_LISTS,
     **DECLARATION_LISTS,
+    **AUDIT_LISTS,
+    **PRIVACY_LISTS,
 }
 
 # URLs that hold no provider data, and why. Each GET-able one is still requested by every role.
@@ -221,6 +227,8 @@ UNSCOPED: dict[str, str] = {
     **DECLARATION_UNSCOPED,
     **CERTIFICATE_UNSCOPED,
     **MARKING_API_UNSCOPED,
+    **AUDIT_UNSCOPED,
+    **PRIVACY_UNSCOPED,
 }
 # django-allauth's pages concern only the signed-in (or signing-in) person's own account.
 ALLAUTH_MODULE_PREFIX = "allauth."

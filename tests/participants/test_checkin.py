@@ -570,9 +570,9 @@ def test_query_counts_are_pinned_and_flat(client, provider, facilitator, django_
     client.force_login(last)
     with at(16, 11):
         # Session, user, roles (2); savepoint; codes; the place expected; lock; code still open; the mark
-        # (read for the answer, and again by the register's own writer); insert mark, insert audit, queue
-        # engagement; release savepoint.
-        with django_assert_num_queries(15):
+        # (read for the answer, and again by the register's own writer); insert mark, insert its history, insert
+        # its audit-trail event, queue engagement; release savepoint.
+        with django_assert_num_queries(16):
             response = client.post(reverse("check_in"), {"code": code})
     assert response.status_code == 200
     assert Attendance.objects.filter(session=session).count() == n // 2 + 1
