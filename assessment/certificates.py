@@ -100,6 +100,11 @@ def certificate_issue(*, enrolment: Enrolment) -> Certificate:
     if existing is not None:
         return existing
     user = place.participant.user
+    if place.participant.erased_at is not None:
+        raise DomainError(
+            "This person's personal data has been erased, so no certificate can be issued: it would carry no "
+            "name. If they need one, they must contact the provider."
+        )
     if place.status != Status.COMPLETED:
         raise DomainError(
             f"A certificate is issued only for a passed qualification: {user.display_name}'s place is "

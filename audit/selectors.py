@@ -17,9 +17,8 @@ from programmes.timetable import local_datetime
 PAGE_SIZE = 50
 # The most rows a CSV download holds: past this, narrow the dates.
 CSV_LIMIT = 50_000
-# Who may read the trail (provider admins at their provider; platform staff everywhere). The access policy has
-# no action of its own for it yet: reading enrolments is held by exactly these people.
-READ_HISTORY = Action.VIEW_ENROLMENTS
+# Who may read the trail: provider admins at their provider, platform staff everywhere.
+READ_HISTORY = Action.VIEW_AUDIT_TRAIL
 
 
 @dataclass(frozen=True)

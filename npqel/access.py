@@ -62,6 +62,7 @@ class Action(StrEnum):
     MANAGE_TARGETS = "manage_targets"  # recruitment targets per year; recompute the metrics
     PUBLISH_METRICS = "publish_metrics"  # show the published tables at a public address, or stop
     EXPORT_DECLARATIONS = "export_declarations"  # export DfE declarations (marks them as sent)
+    VIEW_AUDIT_TRAIL = "view_audit_trail"  # the history of changes: who changed what, when, before and after
 
 
 # Which provider roles grant each action at the provider they hold the role at.
@@ -88,6 +89,7 @@ PROVIDER_POLICY: dict[Action, frozenset[Role]] = {
     # Decisions the provider makes for itself: platform staff support, they do not publish or declare.
     Action.PUBLISH_METRICS: frozenset({Role.PROVIDER_ADMIN}),
     Action.EXPORT_DECLARATIONS: frozenset({Role.PROVIDER_ADMIN}),
+    Action.VIEW_AUDIT_TRAIL: frozenset({Role.PROVIDER_ADMIN}),
 }
 # Platform staff hold these at every provider (read-mostly: they support providers, they do not run them).
 PLATFORM_STAFF_ACTIONS = frozenset(
@@ -100,6 +102,7 @@ PLATFORM_STAFF_ACTIONS = frozenset(
         Action.VIEW_FEEDBACK,
         Action.VIEW_SUBMISSIONS,
         Action.VIEW_METRICS,
+        Action.VIEW_AUDIT_TRAIL,
         # The issue: targets are editable by provider admins and platform staff.
         Action.MANAGE_TARGETS,
     }

@@ -36,6 +36,8 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_manage_programmes": access.may(Action.MANAGE_PROGRAMMES, provider.pk),
             "can_view_submissions": access.may(Action.VIEW_SUBMISSIONS, provider.pk),
             "can_view_metrics": access.may(Action.VIEW_METRICS, provider.pk),
+            "can_view_history": access.may(Action.VIEW_AUDIT_TRAIL, provider.pk),
+            "can_view_enrolments": access.may(Action.VIEW_ENROLMENTS, provider.pk),
             "reviews_waiting": reviews_waiting(provider=provider)
             if access.may(Action.VIEW_SUBMISSIONS, provider.pk)
             else 0,

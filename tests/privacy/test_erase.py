@@ -412,3 +412,14 @@ def test_nobody_erases_their_own_record_this_way(provider):
     )
     with pytest.raises(PermissionDenied, match="own data"):
         privacy.participant_erase(by=admin, participant=place.participant, reason=REASON)
+
+
+def test_no_new_certificate_is_issued_once_the_person_is_erased(rich, staff):
+    from django.utils import timezone
+
+    from assessment.certificates import certificate_issue
+
+    privacy.participant_erase(by=staff, participant=rich.participant, reason=REASON)
+    Certificate.objects.filter(code=rich.certificate.code).update(revoked_at=timezone.now())
+    with pytest.raises(DomainError, match="personal data has been erased, so no certificate can be issued"):
+        certificate_issue(enrolment=rich.certificate.enrolment)

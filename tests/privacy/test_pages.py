@@ -168,3 +168,17 @@ def test_other_roles_cannot_open_the_pages(client, provider, role):
         client.get(reverse("participant_data_protection", args=[enrolment.participant_id])).status_code == 403
     )
     assert client.get(reverse("provider_data_protection", args=[provider.slug])).status_code == 403
+
+
+def test_the_provider_page_and_the_record_link_to_data_protection_and_the_history(client):
+    enrolment = EnrolmentFactory()
+    provider = enrolment.provider
+    client.force_login(person(Role.PROVIDER_ADMIN, provider))
+    page = client.get(reverse("provider_detail", args=[provider.slug])).content.decode()
+    assert reverse("provider_data_protection", args=[provider.slug]) in page
+    assert reverse("provider_history", args=[provider.slug]) in page
+    record = client.get(reverse("enrolment_detail", args=[enrolment.pk])).content.decode()
+    assert reverse("participant_data_protection", args=[enrolment.participant.pk]) in record
+    client.force_login(person(Role.FACILITATOR, provider))
+    page = client.get(reverse("provider_detail", args=[provider.slug])).content.decode()
+    assert "data-protection" not in page and "/history/" not in page
