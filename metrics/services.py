@@ -336,8 +336,10 @@ def recompute_run(*, run_id: int) -> RecomputeRun | None:
     if run is None:
         return None
     scopes = _scopes(run.provider)
-    run.total, run.done, run.changed = len(scopes), 0, 0
-    run.save(update_fields=["total", "done", "changed"])
+    # Run again after a worker died half-way, it goes through every scope again; those written before the kill
+    # are unchanged now, so `changed` keeps counting from where it got to.
+    run.total, run.done = len(scopes), 0
+    run.save(update_fields=["total", "done"])
     try:
         for year, programme in scopes:
             _, new = snapshot_take(provider=run.provider, recruitment_year=year, programme=programme)

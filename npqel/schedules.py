@@ -5,6 +5,14 @@ from datetime import timedelta
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Jobs the outbox still holds (Redis was down when they were queued): sent once Redis is back, oldest first.
+    # A drain not started within the minute is dropped (the next one does its work): while workers are down
+    # Redis would otherwise fill with drains.
+    "drain-outbox": {
+        "task": "npqel.tasks.outbox_drain_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expire_seconds": 50},  # django-celery-beat's name for `expires`
+    },
     # Emails whose task never reached the broker (Redis down) or whose worker died are sent here.
     "send-unsent-invitation-emails": {
         "task": "accounts.tasks.invitations_send_unsent_task",

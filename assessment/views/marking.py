@@ -22,6 +22,7 @@ from assessment.models import Allocation, Marking, Result, SubmissionFile
 from assessment.outcomes import FEEDBACK_LEAST, OUTCOME_LABELS, Outcome
 from assessment.script_view import ScriptNotShown, docx_as_html
 from assessment.views.participant import CONTENT_TYPES
+from npqel.csp import SELF, csp_replace
 from npqel.errors import DomainError
 
 # Bump when the way a script is shown changes, so cached HTML is made again.
@@ -246,6 +247,7 @@ def lead_decision(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})  # the marking and moderation pages show a PDF script in a frame
 def script_file(request: HttpRequest, pk: int) -> HttpResponse:
     """A file of a script, as an assessor or moderator opens it: a copy without its author fields, named by
     candidate number. PDFs open in the page; DOCX files download."""

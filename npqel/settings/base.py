@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "npqel.csp.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -49,6 +50,51 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "npqel.middleware.RequireMfaMiddleware",
 ]
+
+# --- Security headers (npqel/csp.py) -------------------------------------------------------------
+# No inline script or style anywhere (tests/security checks every page), so neither needs 'unsafe-inline'.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],  # allauth's authenticator set-up draws its QR code as a data: image
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'"],  # the marking page shows a PDF script in a frame
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# Pages served by a package, whose markup we do not write: directives that replace the site's, by URL name.
+SECURE_CSP_BY_URL_NAME = {
+    # Redoc (drf-spectacular's API documentation) is a React bundle that writes its styles into <style>
+    # elements as it draws, and searches in a Web Worker made from a blob: URL. Scripts still come from us only.
+    "api_docs": {
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "worker-src": ["'self'", "blob:"],
+    },
+}
+# Browser features no page uses, switched off for every page (Permissions-Policy: feature=()).
+PERMISSIONS_POLICY_DENIED = [
+    "accelerometer",
+    "camera",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "payment",
+    "usb",
+]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# No script reads either cookie: htmx sends the CSRF token from the form's hidden field, like a plain post.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "npqel.urls"
 WSGI_APPLICATION = "npqel.wsgi.application"
@@ -83,8 +129,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+
+
+def redis_caches(url: str) -> dict[str, dict[str, object]]:
+    """The cache on Redis. While Redis is down it answers from each process's memory (npqel/cache.py), so pages
+    stay up and rate limits hold per process; short timeouts, so a Redis that hangs cannot hold a page."""
+    return {
+        "default": {
+            "BACKEND": "npqel.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = redis_caches(REDIS_URL)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -100,8 +160,21 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
-# If Redis is down, give up publishing quickly: the request must not hang; a sweep re-queues the work.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # A job a worker has taken but not acknowledged (tasks acknowledge once done) goes back on its queue after
+    # this many seconds: a worker killed mid-job (SIGKILL, its machine lost) has its job run again by another.
+    # It must exceed CELERY_TASK_TIME_LIMIT plus the longest countdown, or a job still running would be started
+    # twice. (A worker stopped normally hands its jobs back at once; a pool process that dies has its job
+    # requeued at once: CELERY_TASK_REJECT_ON_WORKER_LOST.)
+    "visibility_timeout": env_int("NPQEL_BROKER_VISIBILITY_TIMEOUT", 30 * 60),
+}
+# A job running when Redis drops keeps running (it is safe to run twice; if its acknowledgement is lost it is
+# run again after the visibility timeout) rather than being stopped half-way.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# If Redis is down, give up publishing quickly: the request must not hang; the job waits in the outbox
+# (npqel/jobs.py) and the drain sends it once Redis is back.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
@@ -134,10 +207,18 @@ ACCOUNT_EMAIL_VERIFICATION = "none"  # people join by invitation, which proves t
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
+# How many tries allauth allows before it refuses for a while. "key" is the email address typed (or, for a
+# second-factor code, the person). Per address: the sixth wrong password in five minutes is refused, even if it
+# is right. Per IP address the bounds are looser, because a whole school or training venue may share one.
+# A wrong authenticator or recovery code counts under "login_failed" too (allauth.mfa keys it per person).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
-    "reset_password": "20/m/ip,5/m/key",
+    "login": "30/m/ip",
+    "login_failed": "30/5m/ip,5/5m/key",
+    "reset_password": "20/m/ip,3/15m/key",
     "reset_password_from_key": "20/m/ip",
+    "reauthenticate": "10/m/user",
+    "change_password": "5/m/user",
+    "signup": "20/m/ip",
 }
 MFA_ADAPTER = "accounts.adapter.MfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
