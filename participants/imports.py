@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Invitation, User
+from audit.services import audit_record
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.jobs import enqueue
@@ -630,7 +631,7 @@ def _person(
 
 
 def _participant_details(
-    row: Row, own: bool, participant: Participant, school: School, result: RowResult
+    row: Row, own: bool, participant: Participant, school: School, result: RowResult, audit: "_Changes"
 ) -> None:
     """The file's school and equality answers. They overwrite what is recorded only for someone this
     provider alone works with; otherwise they fill in only what is not known, and the preview says nothing
@@ -649,12 +650,19 @@ def _participant_details(
                 result.changes.append("equality details updated")
             update[column] = value
     if update:
+        before = {name: getattr(participant, name) for name in update}
         for name, value in update.items():
             setattr(participant, name, value)
         participant.save(update_fields=[*update, "updated_at"])
+        # The school by name; equality answers are reduced to "changed" by the audit trail itself.
+        named = {"school": lambda s: s.name if s else None}
+        audit.before |= {k: named.get(k, lambda v: v)(v) for k, v in before.items()}
+        audit.after |= {k: named.get(k, lambda v: v)(v) for k, v in update.items()}
 
 
-def _dfe_participant_id(row: Row, own: bool, participant: Participant, result: RowResult) -> None:
+def _dfe_participant_id(
+    row: Row, own: bool, participant: Participant, result: RowResult, audit: "_Changes"
+) -> None:
     """The file's DfE participant ID: recorded where none is; changed only for someone this provider alone works
     with and whose declarations have not been sent to DfE under the old one."""
     value = row.parsed.get("dfe_participant_id")
@@ -678,6 +686,8 @@ def _dfe_participant_id(row: Row, own: bool, participant: Participant, result: R
     result.changes.append(
         f"DfE participant ID {current} → {value}" if current else "records their DfE participant ID"
     )
+    audit.before["dfe_participant_id"] = str(current) if current else None
+    audit.after["dfe_participant_id"] = str(value)
     participant.dfe_participant_id = value
     participant.save(update_fields=["dfe_participant_id", "updated_at"])
 
@@ -758,11 +768,31 @@ def _history(
     }
     if earlier:
         record_, created = EarlierRecord.objects.get_or_create(enrolment=enrolment, defaults=earlier)
-        if not created and any(getattr(record_, k) != v for k, v in earlier.items()):
+        changed = {k: v for k, v in earlier.items() if created or getattr(record_, k) != v}
+        if changed:
+            audit_record(
+                actor=options.by,
+                action="enrolment.earlier_record_updated",
+                obj_type="enrolment",
+                obj_id=enrolment.pk,
+                provider=options.provider,
+                label=services.place_label(enrolment),
+                before=None if created else {k: getattr(record_, k) for k in changed},
+                after=changed,
+            )
+        if not created and changed:
             for k, v in earlier.items():
                 setattr(record_, k, v)
             record_.save()
             result.changes.append("assessment and feedback record updated")
+
+
+@dataclass
+class _Changes:
+    """What a row changed on the participant's own record, for the audit trail (one event a row)."""
+
+    before: dict[str, object] = field(default_factory=dict)
+    after: dict[str, object] = field(default_factory=dict)
 
 
 def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
@@ -780,8 +810,9 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
     participant, alone = _person(row, options, enrolment, report, result)
     if cohort is None or school is None or participant is None or row.problems:
         return
-    _participant_details(row, alone, participant, school, result)
-    _dfe_participant_id(row, alone, participant, result)
+    audit = _Changes()
+    _participant_details(row, alone, participant, school, result, audit)
+    _dfe_participant_id(row, alone, participant, result, audit)
     funding = p.get("funding_route")
     if enrolment is None:
         enrolment = Enrolment.objects.filter(participant=participant, cohort=cohort).first()
@@ -796,6 +827,16 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
             # Enrolled by hand before: the file's id adopts that place instead of making a second one.
             enrolment.external_id = row.text("external_id")
             enrolment.save(update_fields=["external_id", "updated_at"])
+            audit_record(
+                actor=options.by,
+                action="enrolment.updated",
+                obj_type="enrolment",
+                obj_id=enrolment.pk,
+                provider=options.provider,
+                label=services.place_label(enrolment),
+                before={"external_id": ""},
+                after={"external_id": enrolment.external_id},
+            )
             result.action = "update"
             result.changes.append("matched to their existing place")
         else:
@@ -833,6 +874,17 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
             # Recorded in the place's history like any other change, marked as imported.
             services.enrolment_import_update(by=options.by, enrolment=enrolment, changes=update, notes=notes)
             result.changes.extend(note for note in notes if note not in result.changes)
+    if audit.after:
+        audit_record(
+            actor=options.by,
+            action="enrolment.participant_updated",
+            obj_type="enrolment",
+            obj_id=enrolment.pk,
+            provider=options.provider,
+            label=services.place_label(enrolment),
+            before=audit.before,
+            after=audit.after,
+        )
     _history(row, options, enrolment, report, result)
     if result.action == "unchanged" and result.changes:
         result.action = "update"
