@@ -94,6 +94,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Error reports (emails to ADMINS, the debug page's data) never show equality answers (docs/data-protection.md).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "participants.privacy_logging.EqualityExceptionReporterFilter"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "npqel.urls"

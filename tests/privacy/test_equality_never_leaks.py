@@ -216,9 +216,11 @@ def _report(filter_path: str | None) -> str:
     )
     record.request = request
     record.status_code = 500
-    overrides = {"ADMINS": [("Operations", "ops@example.org")], "DEBUG": False}
-    if filter_path:
-        overrides["DEFAULT_EXCEPTION_REPORTER_FILTER"] = filter_path
+    overrides = {
+        "ADMINS": [("Operations", "ops@example.org")],
+        "DEBUG": False,
+        "DEFAULT_EXCEPTION_REPORTER_FILTER": filter_path or "django.views.debug.SafeExceptionReporterFilter",
+    }
     mail.outbox.clear()
     with override_settings(**overrides):
         get_default_exception_reporter_filter.cache_clear()  # Django reads the setting once, then caches it
@@ -260,3 +262,11 @@ def test_error_reports_hide_equality_data_with_the_filter_and_would_show_it_with
 )
 def test_what_the_filter_counts_as_an_equality_field(name, equality):
     assert is_equality_name(name) is equality
+
+
+def test_the_settings_use_the_filter_that_hides_equality_data():
+    from django.conf import settings
+
+    assert settings.DEFAULT_EXCEPTION_REPORTER_FILTER == (
+        "participants.privacy_logging.EqualityExceptionReporterFilter"
+    )
