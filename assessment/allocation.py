@@ -517,7 +517,10 @@ def conflict_declare(*, by: User, participant: Participant, reason: str) -> Conf
     participant's scripts, and the ones they hold now go back to the provider admin to allocate again."""
     if not StaffMembership.objects.filter(user=by, role=StaffMembership.Role.ASSESSOR).exists():
         raise PermissionDenied("Only assessors declare conflicts of interest.")
-    if not reason.strip():
+    reason = reason.replace("\x00", "").strip()
+    if len(reason) > 300:
+        raise DomainError("Keep it to 300 characters or fewer.", field="reason")
+    if not reason:
         raise DomainError(
             "Say what the conflict is, for example \u201cI line-manage them\u201d.", field="reason"
         )

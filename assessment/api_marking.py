@@ -475,7 +475,8 @@ class MarkingSaveSerializer(serializers.Serializer):
 
 def _criterion_ids(raw: dict[str, Any], known: set[int], field: str) -> dict[int, Any]:
     """A mapping keyed by criterion id as text, keyed by the ids; a 400 on `field` for any other key."""
-    unknown = [key for key in raw if not (key.isdigit() and int(key) in known)]
+    # isascii: str.isdigit() accepts "²", which int() refuses.
+    unknown = [key for key in raw if not (key.isascii() and key.isdigit() and int(key) in known)]
     if unknown:
         raise serializers.ValidationError(
             {

@@ -7,7 +7,13 @@ from django import forms
 from assessment.models import AssessmentTask
 from assessment.services import ALLOWED_FILE_TYPES, REASON_LENGTH
 from npqel.forms import DateInput, TimeInput
-from programmes.forms.delivery import choice_messages, date_messages, number_messages, time_messages
+from programmes.forms.delivery import (
+    ThisCenturyDateField,
+    choice_messages,
+    date_messages,
+    number_messages,
+    time_messages,
+)
 
 FILE_TYPE_LABELS = {"pdf": "PDF", "docx": "Word (.docx)"}
 MOST_WORDS = 100_000
@@ -104,7 +110,8 @@ class TaskRulesForm(forms.Form):
 
 
 class WindowForm(forms.Form):
-    opens_on = forms.DateField(
+    # Years the timetable works in: a window opening in 9999 would end past the last date Python can hold.
+    opens_on = ThisCenturyDateField(
         label="First day of the window",
         help_text="It opens at 00:00 UK time on this day.",
         widget=DateInput(),

@@ -4,6 +4,7 @@ from django import forms
 
 from audit.selectors import KINDS, HistoryFilters
 from npqel.forms import DateInput
+from programmes.forms.delivery import ThisCenturyDateField, date_messages
 
 # Far enough back for anyone paging by hand; a larger number is an edited address, not a page.
 LAST_PAGE = 100_000
@@ -14,6 +15,7 @@ class HistoryFilterForm(forms.Form):
         label="What changed",
         required=False,
         choices=[("", "Every kind of change"), *((key, kind.label) for key, kind in KINDS.items())],
+        error_messages={"invalid_choice": "Choose what changed from the list."},
     )
     who = forms.CharField(
         label="Who made the change",
@@ -21,8 +23,12 @@ class HistoryFilterForm(forms.Form):
         max_length=200,
         help_text="A name or email address, or “The platform” for changes made automatically",
     )
-    since = forms.DateField(label="From (date)", required=False, widget=DateInput())
-    until = forms.DateField(label="To (date)", required=False, widget=DateInput())
+    since = ThisCenturyDateField(
+        label="From (date)", required=False, widget=DateInput(), error_messages=date_messages("the first day")
+    )
+    until = ThisCenturyDateField(
+        label="To (date)", required=False, widget=DateInput(), error_messages=date_messages("the last day")
+    )
     search = forms.CharField(
         label="About",
         required=False,

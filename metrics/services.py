@@ -2,6 +2,7 @@
 a CSV (all or nothing), and snapshots of the computed figures (a recomputation that finds the same figures
 writes nothing new)."""
 
+import codecs
 import csv
 import datetime
 import hashlib
@@ -30,13 +31,15 @@ TARGET_COLUMNS = (
     "fsm_target_percent",
     "non_white_british_target_percent",
 )
-YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+# ASCII digits only: \d would also take "２０１９/２０", which the database's own check refuses.
+YEAR = re.compile(r"(\d{4})/(\d{2})", re.ASCII)
+MOST_PEOPLE = 1_000_000  # far more than any provider recruits, far less than the database column holds
 
 
 def check_year(text: str) -> str:
     """A recruitment year as DfE writes it: 2019/20 (the second year follows the first)."""
     text = text.strip()
-    match = YEAR.match(text)
+    match = YEAR.fullmatch(text)
     if not match or (int(match[1]) + 1) % 100 != int(match[2]):
         raise DomainError(
             f"“{text}” is not a recruitment year. Write it as 2019/20: the year it starts, a slash, and the "
@@ -50,8 +53,12 @@ def _number(text: str, field: str, label: str) -> int | None:
     text = text.strip().replace(",", "")
     if not text:
         return None
-    if not text.isdigit():
-        raise DomainError(f"“{text}” is not a whole number for {label}. Write it like 120.", field=field)
+    # isascii: str.isdigit() also takes "²", which int() refuses.
+    if not (text.isascii() and text.isdigit()) or int(text) > MOST_PEOPLE:
+        raise DomainError(
+            f"“{text}” is not a whole number for {label}. Write it like 120 (at most {MOST_PEOPLE:,}).",
+            field=field,
+        )
     return int(text)
 
 
@@ -62,6 +69,8 @@ def _share(text: str, field: str, label: str) -> Decimal | None:
     try:
         value = Decimal(text)
     except InvalidOperation:
+        value = Decimal("-1")
+    if not value.is_finite():  # NaN and Infinity cannot even be compared with 0
         value = Decimal("-1")
     if not Decimal("0") <= value <= Decimal("100") or value != value.quantize(Decimal("0.01")):
         raise DomainError(
@@ -104,12 +113,12 @@ def target_set(
 
 @dataclass(frozen=True)
 class TargetProblem:
-    row: int  # as the spreadsheet numbers it: the header is row 1
+    row: int  # as the spreadsheet numbers it: the header is row 1; 0 for the file as a whole
     column: str
     message: str
 
     def __str__(self) -> str:
-        return f"Row {self.row}, {self.column}: {self.message}"
+        return f"Row {self.row}, {self.column}: {self.message}" if self.row else self.message
 
 
 class TargetsRefused(DomainError):
@@ -120,11 +129,35 @@ class TargetsRefused(DomainError):
         super().__init__("Nothing was imported. " + " ".join(str(p) for p in problems[:20]))
 
 
+def _file_refused(message: str) -> TargetsRefused:
+    return TargetsRefused([TargetProblem(0, "", message)])
+
+
+NOT_TEXT = "This file is not a CSV text file. Save it from your spreadsheet program as “CSV UTF-8”, then import that."
+
+
 def _decode(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+    """UTF-8 (with or without a byte order mark), UTF-16 with its byte order mark (Excel's “Unicode Text”), or
+    Windows-1252 (Excel's "CSV" on Windows); anything else is refused rather than garbled."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _file_refused(NOT_TEXT) from None
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = content.decode("cp1252")
+            except UnicodeDecodeError:
+                raise _file_refused(
+                    "Some characters in this file cannot be read: it is saved in an encoding we do not know. "
+                    "Save it from your spreadsheet program as “CSV UTF-8”, then import that."
+                ) from None
+    if "\x00" in text:  # UTF-16 without its byte order mark, or not text at all
+        raise _file_refused(NOT_TEXT)
+    return text
 
 
 @transaction.atomic
@@ -132,7 +165,19 @@ def targets_import(*, by: User | None, content: bytes) -> list[RecruitmentTarget
     """Import provider-level targets from a CSV (columns: provider, recruitment_year, recruitment_target,
     fsm_target_percent, non_white_british_target_percent), all or nothing. A blank cell leaves that target
     unset. Importing the same file again changes nothing."""
-    reader = csv.DictReader(io.StringIO(_decode(content)))
+    reader = csv.DictReader(io.StringIO(_decode(content), newline=""))
+    try:
+        return _targets_from(reader, by=by)
+    except csv.Error:  # a cell past the csv module's limit (128 kB): a quotation mark that is never closed
+        raise _file_refused(
+            # The DictReader's own line_num lags a row behind: its reader's is the line that failed.
+            f"Row {reader.reader.line_num} could not be read: a cell there goes on for far too long, usually because a "
+            'quotation mark (") opens it and is never closed. Close or remove that quotation mark, then import '
+            "the file again."
+        ) from None
+
+
+def _targets_from(reader: csv.DictReader, *, by: User | None) -> list[RecruitmentTarget]:
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [c for c in TARGET_COLUMNS if c not in header]
     if missing:

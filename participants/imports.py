@@ -7,6 +7,7 @@ do and every mistake the lifecycle rules would refuse, row by row. Rows are matc
 `external_id`, so importing the same file again changes nothing and a changed row updates its place.
 """
 
+import codecs
 import csv
 import datetime
 import difflib
@@ -181,22 +182,60 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
     workbook.close()
 
 
-def _csv_rows(content: bytes) -> Iterator[list[str]]:
-    if b"\x00" in content[:4096]:
+NOT_TEXT = (
+    "This file is not a CSV text file. Save your spreadsheet as “CSV UTF-8” or “Excel Workbook (.xlsx)”."
+)
+
+
+def _csv_text(content: bytes) -> str:
+    """The text of a CSV file as spreadsheet programs save it: UTF-8 (with or without a byte order mark), UTF-16
+    with its byte order mark (Excel's “Unicode Text”), or Windows-1252 (Excel's “CSV” on Windows, which is also
+    what most Latin-1 files hold). Refuses anything else rather than garble names."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportRefused(NOT_TEXT) from None
+    elif b"\x00" in content[:4096]:
+        raise ImportRefused(NOT_TEXT)  # UTF-16 without its byte order mark, or not text at all
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = content.decode("cp1252")
+            except UnicodeDecodeError:
+                raise ImportRefused(
+                    "Some characters in this file cannot be read: it is saved in an encoding we do not know. "
+                    "Save it from your spreadsheet program as “CSV UTF-8”, then upload that."
+                ) from None
+    if "\x00" in text[:4096]:
+        raise ImportRefused(NOT_TEXT)  # UTF-32, or another encoding whose every letter holds a zero byte
+    if "\x00" in text:  # PostgreSQL cannot keep one, and no name holds one
+        row = text[: text.index("\x00")].count("\n") + 1
         raise ImportRefused(
-            "This file is not a CSV text file. Save your spreadsheet as “CSV UTF-8” or “Excel Workbook (.xlsx)”."
+            f"Row {row} holds a character that is not text (a NUL byte). Save the file again as “CSV UTF-8” "
+            "from your spreadsheet program, then upload that."
         )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Windows saves "CSV" in Windows-1252; accept it rather than garbling names.
-        text = content.decode("cp1252", errors="replace")
+    return text
+
+
+def _csv_rows(content: bytes) -> Iterator[list[str]]:
+    text = _csv_text(content)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    for values in csv.reader(io.StringIO(text, newline=""), dialect):
-        yield [v.strip() for v in values[:MAX_COLUMNS]]
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        for values in reader:
+            yield [v.strip() for v in values[:MAX_COLUMNS]]
+    except csv.Error:  # a cell past the csv module's limit (128 kB): a quotation mark that is never closed
+        raise ImportRefused(
+            f"Row {reader.line_num} could not be read: a cell there goes on for far too long, usually because a "
+            'quotation mark (") opens it and is never closed. Close or remove that quotation mark, then upload '
+            "the file again."
+        ) from None
 
 
 def _column_letter(index: int) -> str:
@@ -363,7 +402,7 @@ def _check_values(row: Row) -> None:
             row.fail("email", f"“{email}” is not an email address. Check it has an @ and no spaces.")
         p["email"] = User.objects.normalize_email(email).lower()
     urn = row.text("school_urn")
-    if urn and not (urn.isdigit() and 5 <= len(urn) <= 8):
+    if urn and not (urn.isascii() and urn.isdigit() and 5 <= len(urn) <= 8):
         row.fail("school_urn", f"“{urn}” is not a school URN. A URN is 6 digits, for example 137042.")
     fsm = row.text("school_fsm_percent").rstrip("%").strip()
     if fsm:
@@ -429,7 +468,8 @@ def _check_values(row: Row) -> None:
         )
     rating = row.text("feedback_rating")
     if rating:
-        if rating.isdigit() and 0 <= int(rating) <= 10:
+        # isascii: str.isdigit() accepts "²", which int() refuses.
+        if rating.isascii() and rating.isdigit() and 0 <= int(rating) <= 10:
             p["feedback_rating"] = int(rating)
         else:
             row.fail("feedback_rating", f"“{rating}” is not a rating. Write a whole number from 0 to 10.")

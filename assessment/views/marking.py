@@ -48,18 +48,18 @@ def _read_form(
         comments[criterion.pk] = post.get(f"comment-{criterion.pk}", "")
         if not raw:
             marks[criterion.pk] = None
-        elif raw.isdigit():
+        elif raw.isascii() and raw.isdigit():
             marks[criterion.pk] = int(raw)
         else:
             marks[criterion.pk] = None
             problems.append(f"The mark for “{criterion.title}” must be a whole number, like 7.")
-    ticked = {int(value) for value in post.getlist("omission") if value.isdigit()}
+    ticked = {int(value) for value in post.getlist("omission") if value.isascii() and value.isdigit()}
     return marks, comments, ticked, problems
 
 
 def _revision(post: QueryDict) -> int:
     raw = post.get("revision", "")
-    return int(raw) if raw.isdigit() else -1
+    return int(raw) if raw.isascii() and raw.isdigit() else -1
 
 
 def _script(allocation: Allocation) -> list[dict[str, object]]:
@@ -99,7 +99,7 @@ def _marking_context(allocation: Allocation, marking: Marking | None, post: Quer
             comment = marking.comments.get(key, "") if marking else ""
         rows.append({"criterion": criterion, "mark": mark, "comment": comment})
     if post is not None:
-        ticked = {int(v) for v in post.getlist("omission") if v.isdigit()}
+        ticked = {int(v) for v in post.getlist("omission") if v.isascii() and v.isdigit()}
         feedback = post.get("feedback", "")
     else:
         ticked = set(marking.omissions) if marking else set()

@@ -162,7 +162,7 @@ def assessor_set(request: HttpRequest, pk: int, number: int, user_pk: int) -> Ht
         raise Http404("No assessor of this provider has this number.")
     raw = request.POST.get("capacity", "").strip()
     try:
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):  # str.isdigit() accepts "²", which int() refuses
             raise DomainError("Capacity must be a whole number of scripts from 1 to 200.")
         allocation_services.assessor_profile_set(
             by=request.user,

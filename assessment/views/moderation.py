@@ -25,7 +25,7 @@ from npqel.access import Action, access_for
 from npqel.errors import DomainError
 from npqel.forms import DateInput, add_domain_error
 from npqel.words import plural
-from programmes.forms.delivery import choice_messages, date_messages, number_messages
+from programmes.forms.delivery import ThisCenturyDateField, choice_messages, date_messages, number_messages
 
 # Forms --------------------------------------------------------------------------------------------------
 
@@ -40,10 +40,11 @@ class DrawForm(forms.Form):
             "max_length": f"Keep the name to {moderation.LABEL_LONGEST} characters.",
         },
     )
-    period_start = forms.DateField(
+    # Years the timetable works in: the day after 31 December 9999 cannot be worked out.
+    period_start = ThisCenturyDateField(
         label="Results decided from", widget=DateInput, error_messages=date_messages("the first day")
     )
-    period_end = forms.DateField(
+    period_end = ThisCenturyDateField(
         label="Results decided up to and including",
         widget=DateInput,
         error_messages=date_messages("the last day"),
@@ -99,10 +100,12 @@ class VerdictForm(forms.Form):
 class PeriodForm(forms.Form):
     """An optional period for the marking-quality page (?from=&to=)."""
 
-    start = forms.DateField(
+    start = ThisCenturyDateField(
         label="From", required=False, widget=DateInput, error_messages=date_messages("a day")
     )
-    end = forms.DateField(label="To", required=False, widget=DateInput, error_messages=date_messages("a day"))
+    end = ThisCenturyDateField(
+        label="To", required=False, widget=DateInput, error_messages=date_messages("a day")
+    )
 
     def clean(self) -> dict:
         data = super().clean()

@@ -209,6 +209,9 @@ ACCOUNT_EMAIL_VERIFICATION = "none"  # people join by invitation, which proves t
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
+# Invitations prove the address (email verification is off). Without this, a password reset leaves an
+# unverified address that stops staff from setting up the authenticator the MFA middleware sends them to.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 # How many tries allauth allows before it refuses for a while. "key" is the email address typed (or, for a
 # second-factor code, the person). Per address: the sixth wrong password in five minutes is refused, even if it
 # is right. Per IP address the bounds are looser, because a whole school or training venue may share one.

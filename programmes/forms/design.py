@@ -112,7 +112,10 @@ class ProgrammeForm(DesignForm):
         label="Framework",
         choices=Programme.Framework.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose the framework the programme follows."},
+        error_messages={
+            "required": "Choose the framework the programme follows.",
+            "invalid_choice": "Choose the framework the programme follows from the list.",
+        },
     )
     duration_months = months_field(
         label="Length of the programme (months)", help_text="For example, 18.", what="programme's length"
@@ -136,7 +139,8 @@ class ProgrammeForm(DesignForm):
         ],
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose whether participants need at least, or more than, the threshold."
+            key: "Choose whether participants need at least, or more than, the threshold."
+            for key in ("required", "invalid_choice")
         },
     )
     engagement_kinds = forms.MultipleChoiceField(
@@ -144,6 +148,9 @@ class ProgrammeForm(DesignForm):
         choices=Component.Kind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            key: "Choose the kinds of component from the list." for key in ("invalid_choice", "invalid_list")
+        },
         help_text="A new component of one of these kinds counts toward engagement unless you say otherwise "
         "when you add it. Changing this list does not change components you have already added.",
     )
@@ -358,7 +365,10 @@ class StatementForm(DesignForm):
             (LearningStatement.Kind.LEARN_HOW.value, "Learn how to… (what to practise)"),
         ],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether it is a “learn that” or a “learn how to” statement."},
+        error_messages={
+            key: "Choose whether it is a “learn that” or a “learn how to” statement."
+            for key in ("required", "invalid_choice")
+        },
     )
     text = forms.CharField(
         label="Statement",
@@ -392,7 +402,10 @@ class ComponentForm(DesignForm):
     kind = forms.ChoiceField(
         label="Kind of component",
         choices=[("", "Choose a kind"), *Component.Kind.choices],
-        error_messages={"required": "Choose what kind of component this is."},
+        error_messages={
+            "required": "Choose what kind of component this is.",
+            "invalid_choice": "Choose what kind of component this is from the list.",
+        },
     )
     title = forms.CharField(
         label="Title",
@@ -423,12 +436,17 @@ class ComponentForm(DesignForm):
             (Component.Mode.SELF_DIRECTED.value, "Self-directed (in the participant's own time)"),
         ],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose how the component is delivered."},
+        error_messages={
+            key: "Choose how the component is delivered." for key in ("required", "invalid_choice")
+        },
     )
     counts_toward_engagement = forms.ChoiceField(
         label="Does it count toward engagement?",
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether the component counts toward engagement."},
+        error_messages={
+            key: "Choose whether the component counts toward engagement."
+            for key in ("required", "invalid_choice")
+        },
     )
     required = forms.BooleanField(label="Every participant must take part in it", required=False)
     content_areas = forms.ModelMultipleChoiceField(
@@ -436,6 +454,10 @@ class ComponentForm(DesignForm):
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            key: "Choose content areas of this programme from the list."
+            for key in ("invalid_choice", "invalid_pk_value", "invalid_list")
+        },
     )
 
     def __init__(

@@ -34,6 +34,7 @@ from tests.isolation.cases_audit import AUDIT_LISTS, AUDIT_SCOPED, AUDIT_UNSCOPE
 from tests.isolation.cases_calendar import CALENDAR_LISTS, CALENDAR_SCOPED, CALENDAR_UNSCOPED
 from tests.isolation.cases_certificates import CERTIFICATE_LISTS, CERTIFICATE_SCOPED, CERTIFICATE_UNSCOPED
 from tests.isolation.cases_checkin import CHECKIN_LISTS, CHECKIN_SCOPED, CHECKIN_UNSCOPED
+from tests.isolation.cases_declarations import DECLARATION_LISTS, DECLARATION_SCOPED, DECLARATION_UNSCOPED
 from tests.isolation.cases_design import DESIGN_LISTS, DESIGN_SCOPED
 from tests.isolation.cases_imports import (
     API_IMPORT_LISTS,
@@ -46,7 +47,6 @@ from tests.isolation.cases_learning import LEARNING_LISTS, LEARNING_SCOPED
 from tests.isolation.cases_logs import LOG_LISTS, LOG_SCOPED
 from tests.isolation.cases_mark_schemes import MARK_SCHEME_LISTS, MARK_SCHEME_SCOPED
 from tests.isolation.cases_marking import MARKING_SCOPED, MARKING_UNSCOPED
-from tests.isolation.cases_declarations import DECLARATION_LISTS, DECLARATION_SCOPED, DECLARATION_UNSCOPED
 from tests.isolation.cases_metrics import METRICS_LISTS, METRICS_SCOPED, METRICS_UNSCOPED
 from tests.isolation.cases_moderation import MODERATION_LISTS, MODERATION_SCOPED, MODERATION_UNSCOPED
 from tests.isolation.cases_participants import ROSTER_LISTS, ROSTER_SCOPED
