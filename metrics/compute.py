@@ -22,17 +22,17 @@ missing target or a zero denominator gives None (null in JSON), never 0 and neve
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from assessment.models import ModerationItem, Result, Submission
 from metrics.models import RecruitmentTarget
-from participants.models import EarlierRecord, Enrolment, EnrolmentChange, FeedbackRating, Participant
-from participants.services import deadline_for
+from participants.models import Enrolment, EnrolmentChange, FeedbackRating, Participant
+from participants.services import programme_deadline
 from programmes.models import Cohort, Programme, Provider, recruitment_year_of
 
 Status = Enrolment.Status
@@ -72,18 +72,15 @@ class Targets:
     non_white_british_percent: Decimal | None
 
 
-def targets_for(provider: Provider, programme: Programme | None, year: str, cohorts: list[Cohort]) -> Targets:
-    """The targets that apply: the row for the programme (or, for all programmes, the provider's row) for the
-    year; else the cohorts' own (the sum of their numbers, and their shares weighted by their numbers) when every
-    cohort in scope has one; otherwise None."""
-    rows = {
-        t.programme_id: t
-        for t in RecruitmentTarget.objects.filter(provider=provider, recruitment_year=year).filter(
-            Q(programme=programme) | Q(programme__isnull=True) if programme else Q(programme__isnull=True)
-        )
-    }
+def targets_for(
+    targets: list[RecruitmentTarget], programme: Programme | None, year: str, cohorts: list[Cohort]
+) -> Targets:
+    """The targets that apply, from the provider's target rows: the row for the programme (or, for all
+    programmes, the provider's row) for the year; else the cohorts' own (the sum of their numbers, and their
+    shares weighted by their numbers) when every cohort in scope has one; otherwise None."""
     # A programme is judged against its own row (or its cohorts'), never the whole provider's.
-    row = rows.get(programme.pk if programme else None)
+    wanted = programme.pk if programme else None
+    row = next((t for t in targets if t.recruitment_year == year and t.programme_id == wanted), None)
     if row is not None:
         return Targets(row.recruitment_target, row.fsm_target_percent, row.non_white_british_target_percent)
     numbers = [c.recruitment_target for c in cohorts]
@@ -100,21 +97,232 @@ def targets_for(provider: Provider, programme: Programme | None, year: str, coho
     return Targets(total, weighted("fsm_target_percent"), weighted("non_white_british_target_percent"))
 
 
-def _places(provider: Provider, year: str, programme: Programme | None) -> QuerySet[Enrolment]:
-    start, end = year_bounds(year)
-    places = Enrolment.objects.filter(provider=provider, cohort__start_date__range=(start, end))
-    if programme is not None:
-        places = places.filter(cohort__programme=programme)
-    return places
+class Records:
+    """Everything the metrics read of one provider (`Records.read`), or of many at once (`records_of`): read in
+    a fixed number of queries however many providers, years, programmes and places, so that a page of three
+    years, a download, or the night's snapshots of every provider, year and programme are computed from one
+    reading."""
+
+    def __init__(
+        self, provider: Provider, cohorts: list[Cohort], targets: list[RecruitmentTarget], rows
+    ) -> None:
+        self.provider = provider
+        self.cohorts = cohorts
+        self.targets = targets
+        self.years = sorted({recruitment_year_of(c.start_date) for c in cohorts}, reverse=True)
+        self._rows: dict[tuple[str, int], list[Row]] = {}
+        for row in rows:
+            self._rows.setdefault((row.recruitment_year, row.programme_id), []).append(row)
+        self._groups: dict[tuple[int, ...], tuple[dict[str, object], dict[str, object]]] = {}
+
+    @classmethod
+    def read(cls, provider: Provider, years: Iterable[str] | None = None) -> "Records":
+        """The provider's records (of those recruitment years only, when given)."""
+        return records_of([provider], years)[0]
+
+    def groups(self, rows: list["Row"]) -> tuple[dict[str, object], dict[str, object]]:
+        """Metric 7 by group of these recruited places, counted once per set of places: a provider's only
+        programme has the same places as all its programmes."""
+        key = tuple(row.pk for row in rows)
+        if key not in self._groups:
+            self._groups[key] = _groups(rows)
+        return self._groups[key]
+
+    def reports(
+        self, recruitment_year: str, programme: Programme | None = None
+    ) -> tuple[dict[str, object], dict[str, object]]:
+        """The year's report (of the programme, or all) and its published form (small groups suppressed)."""
+        return _reports(self, recruitment_year, programme)
+
+    def rows(self, recruitment_year: str, programme: Programme | None) -> list["Row"]:
+        """The places of the year's cohorts (of the programme, or all), recruited or not."""
+        return [
+            row
+            for (year, programme_id), rows in self._rows.items()
+            if year == recruitment_year and (programme is None or programme_id == programme.pk)
+            for row in rows
+        ]
+
+    def cohorts_of(self, recruitment_year: str, programme: Programme | None) -> list[Cohort]:
+        start, end = year_bounds(recruitment_year)
+        return [
+            c
+            for c in self.cohorts
+            if start <= c.start_date <= end and (programme is None or c.programme_id == programme.pk)
+        ]
 
 
-def _recruited(places: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+def records_of(providers: Sequence[Provider], years: Iterable[str] | None = None) -> list[Records]:
+    """The records of each of these providers (of those recruitment years only, when given), read together."""
+    provider_ids = [p.pk for p in providers]
+    in_years = Q()
+    if years is not None:
+        in_years = Q(pk__in=[])
+        for year in years:
+            in_years |= Q(start_date__range=year_bounds(year))
+    programmes = {
+        p.pk: p for p in Programme.objects.filter(provider_id__in=provider_ids).prefetch_related("extensions")
+    }
+    cohorts = list(
+        Cohort.objects.filter(in_years, programme__provider_id__in=provider_ids).order_by("start_date", "pk")
+    )
+    for cohort in cohorts:
+        cohort.programme = programmes[cohort.programme_id]
+    targets = list(RecruitmentTarget.objects.filter(provider_id__in=provider_ids))
+    rows: dict[int, list[Row]] = {pk: [] for pk in provider_ids}
+    for row in _rows_of(provider_ids, cohorts):
+        rows[row.provider_id].append(row)
+    return [
+        Records(
+            provider,
+            [c for c in cohorts if c.programme.provider_id == provider.pk],
+            [t for t in targets if t.provider_id == provider.pk],
+            rows[provider.pk],
+        )
+        for provider in providers
+    ]
+
+
+def _rows_of(provider_ids: list[int], cohorts: list[Cohort]) -> list["Row"]:
+    """Every place of these cohorts, as the metrics read it, in at most six queries."""
+    places = Enrolment.objects.filter(
+        provider_id__in=provider_ids, cohort_id__in=[c.pk for c in cohorts]
+    ).order_by()
     was_recruited = EnrolmentChange.objects.filter(
         enrolment=OuterRef("pk"), from_status__in=(Status.ACCEPTED, Status.ACTIVE, Status.DEFERRED)
     )
-    return places.filter(
-        Q(status__in=RECRUITED_STATUSES) | Q(status=Status.WITHDRAWN) & Exists(was_recruited)
-    )
+    # Each task's first submission; a place presented when it had sent every task it sent (the latest of
+    # them: a legacy participant who sent Task 1 in time and Task 2 late presented late).
+    presented_at: dict[int, datetime.datetime] = {}
+    for enrolment_id, first in (
+        Submission.objects.filter(enrolment__in=places, status__in=SUBMITTED)
+        .order_by()
+        .values("enrolment_id", "task_id")
+        .annotate(first=Min("submitted_at"))
+        .values_list("enrolment_id", "first")
+    ):
+        presented_at[enrolment_id] = max(first, presented_at.get(enrolment_id, first))
+    verdicts = ModerationItem.objects.filter(result=OuterRef("pk")).exclude(verdict="")
+    outcomes = {
+        enrolment_id: (n, moderated, agreed)
+        for enrolment_id, n, moderated, agreed in Result.objects.filter(submission__enrolment__in=places)
+        .order_by()
+        .values("submission__enrolment_id")
+        .annotate(
+            n=Count("pk"),
+            moderated=Count("pk", filter=Q(Exists(verdicts))),
+            agreed=Count("pk", filter=Q(Exists(verdicts.filter(verdict=ModerationItem.Verdict.AGREE)))),
+        )
+        .values_list("submission__enrolment_id", "n", "moderated", "agreed")
+    }
+    ratings = {
+        enrolment_id: (n, total)
+        for enrolment_id, n, total in FeedbackRating.objects.filter(enrolment__in=places)
+        .order_by()
+        .values("enrolment_id")
+        .annotate(n=Count("pk"), total=Sum("rating"))
+        .values_list("enrolment_id", "n", "total")
+    }
+    changes: dict[int, list[EnrolmentChange]] = {}
+    if any(c.programme.deferral_pauses_clock for c in cohorts):
+        for change in EnrolmentChange.objects.filter(
+            enrolment__in=places.filter(cohort__programme__deferral_pauses_clock=True)
+        ).order_by():
+            changes.setdefault(change.enrolment_id, []).append(change)
+    by_pk = {c.pk: c for c in cohorts}
+    deadlines = _Deadlines()
+    rows = []
+    for place in places.annotate(
+        was_recruited=Exists(was_recruited),
+        ever_active=ever_was(Status.ACTIVE),
+        ever_withdrawn=ever_was(Status.WITHDRAWN),
+        ever_deferred=ever_was(Status.DEFERRED),
+    ).values(
+        "pk",
+        "cohort_id",
+        "start_date",
+        "status",
+        "was_recruited",
+        "ever_active",
+        "ever_withdrawn",
+        "ever_deferred",
+        "earlier_record__pk",
+        "earlier_record__presented_on",
+        "earlier_record__moderated",
+        "earlier_record__moderator_agreed",
+        "earlier_record__feedback_rating",
+        "participant__school__fsm_percent",
+        "participant__school__performance_band",
+        "participant__ethnicity_code",
+        "participant__sex",
+        "participant__disability",
+    ):
+        pk, status, cohort = place["pk"], place["status"], by_pk[place["cohort_id"]]
+        submitted_at = presented_at.get(pk)
+        presented_on = (
+            timezone.localdate(submitted_at) if submitted_at else place["earlier_record__presented_on"]
+        )
+        results, moderated, agreed = outcomes.get(pk, (0, 0, 0))
+        responses, total = ratings.get(pk, (0, 0))
+        if place["earlier_record__feedback_rating"] is not None:
+            responses, total = responses + 1, total + place["earlier_record__feedback_rating"]
+        imported = place["earlier_record__pk"] is not None and bool(place["earlier_record__moderated"])
+        rows.append(
+            Row(
+                pk=pk,
+                provider_id=cohort.programme.provider_id,
+                recruitment_year=deadlines.year_of(cohort),
+                programme_id=cohort.programme_id,
+                status=status,
+                recruited=status in RECRUITED_STATUSES
+                or (status == Status.WITHDRAWN and place["was_recruited"]),
+                started=status in BEGUN_STATUSES or place["ever_active"],
+                withdrawn=status == Status.WITHDRAWN or place["ever_withdrawn"],
+                deferred=status == Status.DEFERRED or place["ever_deferred"],
+                fsm_percent=place["participant__school__fsm_percent"],
+                performance_band=place["participant__school__performance_band"] or "",
+                ethnicity=place["participant__ethnicity_code"] or "",
+                sex=place["participant__sex"] or "",
+                disability=place["participant__disability"] or "",
+                presented_on=presented_on,
+                within_deadline=presented_on is not None
+                and presented_on <= deadlines.of(cohort, place["start_date"], changes.get(pk)),
+                results=results,
+                moderated=moderated,
+                agreed=agreed,
+                imported_moderated=imported,
+                imported_agreed=imported and bool(place["earlier_record__moderator_agreed"]),
+                responses=responses,
+                ratings_total=total or 0,
+            )
+        )
+    return rows
+
+
+class _Deadlines:
+    """Each place's deadline by the programme's rules (participants.services.deadline_for), worked out once
+    per cohort and start date where the programme's deferral does not pause the clock (the same for everyone
+    starting that day), and per place where it does."""
+
+    def __init__(self) -> None:
+        self._by_start: dict[tuple[int, datetime.date], datetime.date] = {}
+        self._years: dict[int, str] = {}
+
+    def year_of(self, cohort: Cohort) -> str:
+        if cohort.pk not in self._years:
+            self._years[cohort.pk] = recruitment_year_of(cohort.start_date)
+        return self._years[cohort.pk]
+
+    def of(
+        self, cohort: Cohort, start_date: datetime.date | None, changes: list[EnrolmentChange] | None
+    ) -> datetime.date:
+        start = start_date or cohort.start_date
+        if changes and cohort.programme.deferral_pauses_clock:
+            return programme_deadline(cohort.programme, start, changes).date
+        key = (cohort.pk, start)
+        if key not in self._by_start:
+            self._by_start[key] = programme_deadline(cohort.programme, start).date
+        return self._by_start[key]
 
 
 def ever_was(status: str) -> Exists:
@@ -123,134 +331,60 @@ def ever_was(status: str) -> Exists:
 
 @dataclass
 class Row:
-    """One recruited place, as the metrics read it."""
+    """One place of a cohort, as the metrics read it."""
 
     pk: int
+    provider_id: int
+    recruitment_year: str
+    programme_id: int
     status: str
+    recruited: bool
     started: bool
-    withdrawn: bool
-    deferred: bool
+    withdrawn: bool  # ever
+    deferred: bool  # ever
     fsm_percent: Decimal | None
     performance_band: str
     ethnicity: str
     sex: str
     disability: str
     presented_on: datetime.date | None
+    within_deadline: bool
+    results: int  # outcomes recorded here
+    moderated: int  # of them, with a moderator's verdict
+    agreed: int  # of them, with the moderator agreeing
+    imported_moderated: bool  # an earlier system's outcome, moderated
+    imported_agreed: bool
+    responses: int  # feedback ratings, here and imported
+    ratings_total: int
 
     @property
     def presented(self) -> bool:
         return self.presented_on is not None
 
 
-def _rows(recruited: QuerySet[Enrolment]) -> list[Row]:
-    """Each recruited place with what the metrics need, in two queries. A place presented here when it had
-    submitted every task it submitted: the latest of each task's first submission (a legacy participant who sent
-    Task 1 in time and Task 2 late presented late)."""
-    presented_at: dict[int, object] = {}
-    for enrolment_id, first in (
-        Submission.objects.filter(enrolment__in=recruited, status__in=SUBMITTED)
-        .values("enrolment_id", "task_id")
-        .annotate(first=Min("submitted_at"))
-        .values_list("enrolment_id", "first")
-    ):
-        presented_at[enrolment_id] = max(first, presented_at.get(enrolment_id, first))
-    rows = []
-    for values in recruited.annotate(
-        ever_active=ever_was(Status.ACTIVE),
-        ever_withdrawn=ever_was(Status.WITHDRAWN),
-        ever_deferred=ever_was(Status.DEFERRED),
-    ).values(
-        "pk",
-        "status",
-        "ever_active",
-        "ever_withdrawn",
-        "ever_deferred",
-        "earlier_record__presented_on",
-        "participant__school__fsm_percent",
-        "participant__school__performance_band",
-        "participant__ethnicity_code",
-        "participant__sex",
-        "participant__disability",
-    ):
-        submitted_at = presented_at.get(values["pk"])
-        presented_on = (
-            timezone.localdate(submitted_at) if submitted_at else values["earlier_record__presented_on"]
-        )
-        status = values["status"]
-        rows.append(
-            Row(
-                pk=values["pk"],
-                status=status,
-                started=status in BEGUN_STATUSES or bool(values["ever_active"]),
-                withdrawn=status == Status.WITHDRAWN or bool(values["ever_withdrawn"]),
-                deferred=status == Status.DEFERRED or bool(values["ever_deferred"]),
-                fsm_percent=values["participant__school__fsm_percent"],
-                performance_band=values["participant__school__performance_band"] or "",
-                ethnicity=values["participant__ethnicity_code"] or "",
-                sex=values["participant__sex"] or "",
-                disability=values["participant__disability"] or "",
-                presented_on=presented_on,
-            )
-        )
-    return rows
+def _accuracy(recruited: list[Row]) -> tuple[int, int, int]:
+    """Assessments (outcomes recorded), moderated, agreed: results here, and for a place that ended without one
+    here, its outcome (imported, with the earlier system's moderation, or only its status)."""
+    assessments = moderated = agreed = 0
+    for row in recruited:
+        if row.results:
+            assessments += row.results
+            moderated += row.moderated
+            agreed += row.agreed
+        elif row.status in (Status.COMPLETED, Status.FAILED):
+            assessments += 1
+            moderated += row.imported_moderated
+            agreed += row.imported_agreed
+    return assessments, moderated, agreed
 
 
-def _within_deadline(rows: list[Row]) -> int:
-    """How many of the presented places presented on or before their deadline (the programme's rules)."""
-    presented = {r.pk: r for r in rows if r.presented}
-    if not presented:
-        return 0
-    places = (
-        Enrolment.objects.filter(pk__in=presented)
-        .select_related("cohort__programme")
-        .prefetch_related("changes", "cohort__programme__extensions")
-    )
-    return sum(
-        1
-        for place in places
-        if presented[place.pk].presented_on <= deadline_for(place, list(place.changes.all())).date
-    )
-
-
-def _accuracy(recruited: QuerySet[Enrolment]) -> tuple[int, int, int]:
-    """Assessments (outcomes recorded), moderated, agreed: results here and outcomes imported."""
-    results = Result.objects.filter(submission__enrolment__in=recruited)
-    verdicts = ModerationItem.objects.filter(result__in=results).exclude(verdict="")
-    here = results.aggregate(n=Count("pk"))["n"]
-    moderated = verdicts.values("result_id").distinct().count()
-    agreed = verdicts.filter(verdict=ModerationItem.Verdict.AGREE).values("result_id").distinct().count()
-    imported = EarlierRecord.objects.filter(
-        enrolment__in=recruited.filter(status__in=(Status.COMPLETED, Status.FAILED)).exclude(
-            Exists(Result.objects.filter(submission__enrolment=OuterRef("pk")))
-        )
-    ).aggregate(
-        outcomes_n=Count("pk"),
-        moderated_n=Count("pk", filter=Q(moderated=True)),
-        agreed_n=Count("pk", filter=Q(moderated=True, moderator_agreed=True)),
-    )
-    outcomes_without_record = (
-        recruited.filter(status__in=(Status.COMPLETED, Status.FAILED), earlier_record__isnull=True)
-        .exclude(Exists(Result.objects.filter(submission__enrolment=OuterRef("pk"))))
-        .count()
-    )
-    return (
-        here + imported["outcomes_n"] + outcomes_without_record,
-        moderated + imported["moderated_n"],
-        agreed + imported["agreed_n"],
-    )
-
-
-def _feedback(places: QuerySet[Enrolment]) -> tuple[int, Decimal | None]:
+def _feedback(places: list[Row]) -> tuple[int, Decimal | None]:
     """Responses and the mean rating: every rating of the places' cohorts here, and the imported ones."""
-    here = FeedbackRating.objects.filter(enrolment__in=places).aggregate(n=Count("pk"), total=Sum("rating"))
-    imported = EarlierRecord.objects.filter(enrolment__in=places, feedback_rating__isnull=False).aggregate(
-        n=Count("pk"), total=Sum("feedback_rating")
-    )
-    n = (here["n"] or 0) + (imported["n"] or 0)
+    n = sum(row.responses for row in places)
     if not n:
         return 0, None
     # Whole numbers added up, then divided once: exact, so a mean of 0.015 rounds half up to 0.02.
-    return n, Decimal((here["total"] or 0) + (imported["total"] or 0)) / n
+    return n, Decimal(sum(row.ratings_total for row in places)) / n
 
 
 def _share(count: int, of: int, target: Decimal | None) -> dict[str, object]:
@@ -268,8 +402,8 @@ def metrics_report(
 ) -> dict[str, object]:
     """The report's JSON, with exactly the keys issue 8 lists (groups from metrics/groups.py); `publish` for
     anything published (small groups suppressed)."""
-    report, rows = _report_without_groups(provider, recruitment_year, programme)
-    return {**report, "groups": _groups(rows, publish=publish)}
+    report, published = Records.read(provider, [recruitment_year]).reports(recruitment_year, programme)
+    return published if publish else report
 
 
 def metrics_reports(
@@ -277,36 +411,31 @@ def metrics_reports(
 ) -> tuple[dict[str, object], dict[str, object]]:
     """The report and its published form (small groups suppressed), from one reading of the records: what a
     snapshot keeps."""
-    report, rows = _report_without_groups(provider, recruitment_year, programme)
-    return {**report, "groups": _groups(rows)}, {**report, "groups": _groups(rows, publish=True)}
+    return Records.read(provider, [recruitment_year]).reports(recruitment_year, programme)
 
 
-def _report_without_groups(
-    provider: Provider, recruitment_year: str, programme: Programme | None
-) -> tuple[dict[str, object], list["Row"]]:
-    places = _places(provider, recruitment_year, programme)
-    recruited = _recruited(places)
-    rows = _rows(recruited)
-    cohorts = list(
-        Cohort.objects.filter(
-            programme__provider=provider, start_date__range=year_bounds(recruitment_year)
-        ).filter(**({"programme": programme} if programme else {}))
+def _reports(
+    records: Records, recruitment_year: str, programme: Programme | None
+) -> tuple[dict[str, object], dict[str, object]]:
+    places = records.rows(recruitment_year, programme)
+    rows = [r for r in places if r.recruited]
+    targets = targets_for(
+        records.targets, programme, recruitment_year, records.cohorts_of(recruitment_year, programme)
     )
-    targets = targets_for(provider, programme, recruitment_year, cohorts)
     n = len(rows)
     started = [r for r in rows if r.started]
     withdrawn = sum(1 for r in started if r.withdrawn)
     deferred = sum(1 for r in started if r.deferred)
     presented = sum(1 for r in rows if r.presented)
-    within = _within_deadline(rows)
+    within = sum(1 for r in rows if r.within_deadline)
     # Achievement is passed ÷ submitted: a pass counts only for a place that presented.
     passed = sum(1 for r in rows if r.presented and r.status == Status.COMPLETED)
-    assessments, moderated, agreed = _accuracy(recruited)
+    assessments, moderated, agreed = _accuracy(rows)
     responses, mean = _feedback(places)
     fsm = sum(1 for r in rows if r.fsm_percent is not None and r.fsm_percent >= FSM_THRESHOLD)
     non_white_british = sum(1 for r in rows if r.ethnicity not in UNKNOWN_ETHNICITY and r.ethnicity != "WBRI")
-    return {
-        "provider": provider.slug,
+    report = {
+        "provider": records.provider.slug,
         "programme": programme.code if programme else None,
         "recruitment_year": recruitment_year,
         "recruitment": {
@@ -339,29 +468,28 @@ def _report_without_groups(
             "passed": passed,
             "achievement_percent": two_places(percent(passed, presented)),
         },
-    }, rows
+    }
+    internal, published = records.groups(rows)
+    return {**report, "groups": internal}, {**report, "groups": published}
 
 
-def _groups(rows: Iterable[Row], *, publish: bool = False) -> dict[str, object]:
-    from metrics.groups import Place, group_differences
+def _groups(rows: Iterable[Row]) -> tuple[dict[str, object], dict[str, object]]:
+    from metrics.groups import Place, group_differences_both
 
-    return group_differences(
-        (
-            Place(
-                sex=r.sex,
-                ethnicity=r.ethnicity,
-                disability=r.disability,
-                school_fsm_percent=r.fsm_percent,
-                school_performance_band=r.performance_band,
-                started=r.started,
-                withdrawn=r.withdrawn,
-                deferred=r.deferred,
-                submitted=r.presented,
-                passed=r.presented and r.status == Status.COMPLETED,
-            )
-            for r in rows
-        ),
-        publish=publish,
+    return group_differences_both(
+        Place(
+            sex=r.sex,
+            ethnicity=r.ethnicity,
+            disability=r.disability,
+            school_fsm_percent=r.fsm_percent,
+            school_performance_band=r.performance_band,
+            started=r.started,
+            withdrawn=r.withdrawn,
+            deferred=r.deferred,
+            submitted=r.presented,
+            passed=r.presented and r.status == Status.COMPLETED,
+        )
+        for r in rows
     )
 
 

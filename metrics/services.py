@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from metrics.compute import metrics_reports
+from metrics.compute import Records, records_of
 from metrics.models import MetricSnapshot, RecomputeRun, RecruitmentTarget
 from npqel.access import Action, access_for
 from npqel.errors import DomainError
@@ -248,23 +248,78 @@ def fingerprint(data: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _lock_scope(provider: Provider, recruitment_year: str, programme: Programme | None) -> None:
-    """One snapshot write per scope at a time (two workers compare with the latest, then insert). An advisory
-    lock, not the provider's row: that would hold up every enrolment and import of the provider meanwhile.
-    SQLite (make run) already writes one transaction at a time."""
+Scope = tuple[str, Programme | None]  # a recruitment year, and a programme or None for all
+
+
+def _lock_scopes(provider: Provider, scopes: list[Scope]) -> None:
+    """One snapshot write per scope at a time (two workers compare with the latest, then insert). Advisory
+    locks, not the provider's row: that would hold up every enrolment and import of the provider meanwhile;
+    taken in one statement, in order, so two runs over overlapping scopes cannot deadlock. SQLite (make run)
+    already writes one transaction at a time."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return
-    key = int.from_bytes(
-        hashlib.sha256(
-            f"snapshot:{provider.pk}:{recruitment_year}:{programme.pk if programme else 0}".encode()
-        ).digest()[:8],
-        "big",
-        signed=True,
+    keys = sorted(
+        int.from_bytes(
+            hashlib.sha256(
+                f"snapshot:{provider.pk}:{year}:{programme.pk if programme else 0}".encode()
+            ).digest()[:8],
+            "big",
+            signed=True,
+        )
+        for year, programme in scopes
     )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key ORDER BY key", [keys]
+        )
+
+
+def _lock_scope(provider: Provider, recruitment_year: str, programme: Programme | None) -> None:
+    _lock_scopes(provider, [(recruitment_year, programme)])
+
+
+def _latest_snapshots(provider: Provider, years: set[str]) -> dict[tuple[str, int | None], MetricSnapshot]:
+    """The snapshot that stands for each of the provider's scopes in these years, in two queries."""
+    latest: dict[tuple[str, int | None], int] = {}
+    for pk, year, programme_id in (
+        MetricSnapshot.objects.filter(provider=provider, recruitment_year__in=years)
+        .order_by("computed_at", "pk")
+        .values_list("pk", "recruitment_year", "programme_id")
+    ):
+        latest[year, programme_id] = pk  # the last one read is the latest
+    return {
+        (s.recruitment_year, s.programme_id): s for s in MetricSnapshot.objects.filter(pk__in=latest.values())
+    }
+
+
+def _keep(records: Records, scopes: list[Scope]) -> list[tuple[MetricSnapshot, bool]]:
+    """Compute each scope's figures from the records and keep those that differ from the scope's latest
+    snapshot; returns, per scope, the snapshot that stands and whether it is new. Call inside a transaction."""
+    computed = [(year, programme, *records.reports(year, programme)) for year, programme in scopes]
+    _lock_scopes(records.provider, scopes)
+    latest = _latest_snapshots(records.provider, {year for year, _ in scopes})
+    now = timezone.now()
+    kept: list[tuple[MetricSnapshot, bool]] = []
+    for year, programme, data, published in computed:
+        digest = fingerprint(data)
+        standing = latest.get((year, programme.pk if programme else None))
+        if standing is not None and standing.fingerprint == digest and standing.published == published:
+            kept.append((standing, False))
+            continue
+        snapshot = MetricSnapshot(
+            provider=records.provider,
+            programme=programme,
+            recruitment_year=year,
+            computed_at=now,
+            data=data,
+            published=published,
+            fingerprint=digest,
+        )
+        kept.append((snapshot, True))
+    MetricSnapshot.objects.bulk_create([snapshot for snapshot, new in kept if new])
+    return kept
 
 
 @transaction.atomic
@@ -274,38 +329,17 @@ def snapshot_take(
     """Compute the figures now and keep them if they differ from the latest snapshot; returns the snapshot that
     stands and whether it is new. Safe to run twice, or in two workers at once (the scope is locked once the
     figures are computed, to compare and write)."""
-    data, published = metrics_reports(
-        provider=provider, recruitment_year=recruitment_year, programme=programme
-    )
-    digest = fingerprint(data)
-    _lock_scope(provider, recruitment_year, programme)
-    latest = (
-        MetricSnapshot.objects.filter(
-            provider=provider, programme=programme, recruitment_year=recruitment_year
-        )
-        .order_by("-computed_at", "-pk")
-        .first()
-    )
-    if latest is not None and latest.fingerprint == digest and latest.published == published:
-        return latest, False
-    snapshot = MetricSnapshot.objects.create(
-        provider=provider,
-        programme=programme,
-        recruitment_year=recruitment_year,
-        computed_at=timezone.now(),
-        data=data,
-        published=published,
-        fingerprint=digest,
-    )
-    return snapshot, True
+    return _keep(Records.read(provider, [recruitment_year]), [(recruitment_year, programme)])[0]
 
 
+@transaction.atomic
 def snapshots_for_publishing(
     *, provider: Provider, years: list[str], programme: Programme | None = None
 ) -> list[MetricSnapshot]:
     """The snapshot that stands for each year, taken now where a figure changed since the latest: what a
     download shows, so that every published figure can be traced to a dated snapshot."""
-    return [snapshot_take(provider=provider, recruitment_year=year, programme=programme)[0] for year in years]
+    kept = _keep(Records.read(provider, years), [(year, programme) for year in years])
+    return [snapshot for snapshot, _ in kept]
 
 
 @transaction.atomic
@@ -327,17 +361,22 @@ def metrics_publishing_set(*, by: User, provider: Provider, public: bool) -> Pro
 
 
 def snapshots_take_all(*, providers: list[Provider]) -> int:
-    """A snapshot of each provider's every recruitment year, all programmes together and each programme;
-    returns how many were new (the figures had changed)."""
+    """A snapshot of each provider's every recruitment year, all programmes together and each programme, each
+    provider's records read once; returns how many were new (the figures had changed)."""
     changed = 0
-    for provider in providers:
-        for year, programme in _scopes(provider):
-            _, new = snapshot_take(provider=provider, recruitment_year=year, programme=programme)
-            changed += new
+    for first in range(0, len(providers), PROVIDERS_READ_TOGETHER):
+        for records in records_of(providers[first : first + PROVIDERS_READ_TOGETHER]):
+            with transaction.atomic():
+                changed += sum(new for _, new in _keep(records, _scopes(records.provider)))
     return changed
 
 
-def _scopes(provider: Provider) -> list[tuple[str, Programme | None]]:
+# The night's snapshots read this many providers' records in one go (each query's rows are spread over fewer,
+# larger reads; memory stays bounded however many providers there are).
+PROVIDERS_READ_TOGETHER = 10
+
+
+def _scopes(provider: Provider) -> list[Scope]:
     """Every (recruitment year, programme or all) the provider's snapshots cover."""
     from metrics.compute import recruitment_years
 
@@ -380,14 +419,16 @@ def recompute_run(*, run_id: int) -> RecomputeRun | None:
     run = RecomputeRun.objects.select_related("provider").filter(pk=run_id, finished_at__isnull=True).first()
     if run is None:
         return None
+    records = Records.read(run.provider)
     scopes = _scopes(run.provider)
     # Run again after a worker died half-way, it goes through every scope again; those written before the kill
     # are unchanged now, so `changed` keeps counting from where it got to.
     run.total, run.done = len(scopes), 0
     run.save(update_fields=["total", "done"])
     try:
-        for year, programme in scopes:
-            _, new = snapshot_take(provider=run.provider, recruitment_year=year, programme=programme)
+        for scope in scopes:
+            with transaction.atomic():
+                [(_, new)] = _keep(records, [scope])
             run.done += 1
             run.changed += new
             RecomputeRun.objects.filter(pk=run.pk).update(done=run.done, changed=run.changed)

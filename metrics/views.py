@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
 
-from metrics.compute import metrics_report, recruitment_years
+from metrics.compute import Records, recruitment_years
 from metrics.models import MetricSnapshot
 from metrics.services import check_year, snapshots_for_publishing
 from npqel.access import Action, access_for
@@ -304,12 +304,10 @@ def _breakdowns(reports: Sequence[dict], years: Sequence[str]) -> list[Breakdown
 
 
 def metrics_tables(*, provider: Provider, years: Sequence[str], programme: Programme | None) -> Metrics:
-    """The published tables of `years` (oldest first), computed now; a fixed number of queries per year,
-    however many places."""
-    reports = [
-        metrics_report(provider=provider, recruitment_year=year, programme=programme, publish=True)
-        for year in years
-    ]
+    """The published tables of `years` (oldest first), computed now from one reading of the records: a fixed
+    number of queries however many years and places."""
+    records = Records.read(provider, years)
+    reports = [records.reports(year, programme)[1] for year in years]
     return _metrics(provider, programme, list(years), reports)
 
 

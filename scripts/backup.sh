@@ -16,20 +16,8 @@ refuse() {
   exit 2
 }
 
-pg_tool() {
-  if [ -n "${PG_BIN:-}" ]; then
-    [ -x "$PG_BIN/$1" ] || refuse "there is no $1 in PG_BIN=$PG_BIN."
-    echo "$PG_BIN/$1"
-    return
-  fi
-  local newest
-  newest="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  if [ -n "$newest" ] && [ -x "$newest/$1" ]; then
-    echo "$newest/$1"
-  else
-    command -v "$1" || refuse "$1 is not installed (Debian/Ubuntu: apt-get install postgresql-client)."
-  fi
-}
+# shellcheck source=scripts/pg_common.sh
+. "$ROOT/scripts/pg_common.sh"
 
 # --- What to back up, and where ---------------------------------------------------------------------------
 [ -n "${DATABASE_URL:-}" ] || refuse "DATABASE_URL is not set. Set it to the database to back up, e.g.

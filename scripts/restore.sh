@@ -16,20 +16,8 @@ refuse() {
   exit 2
 }
 
-pg_tool() {
-  if [ -n "${PG_BIN:-}" ]; then
-    [ -x "$PG_BIN/$1" ] || refuse "there is no $1 in PG_BIN=$PG_BIN."
-    echo "$PG_BIN/$1"
-    return
-  fi
-  local newest
-  newest="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  if [ -n "$newest" ] && [ -x "$newest/$1" ]; then
-    echo "$newest/$1"
-  else
-    command -v "$1" || refuse "$1 is not installed (Debian/Ubuntu: apt-get install postgresql-client)."
-  fi
-}
+# shellcheck source=scripts/pg_common.sh
+. "$ROOT/scripts/pg_common.sh"
 
 # --- The backup -------------------------------------------------------------------------------------------
 [ $# -eq 1 ] || refuse "say which backup folder to restore, e.g. scripts/restore.sh var/backups/npqel-2026-03-25T020000Z"

@@ -18,7 +18,15 @@ from npqel.errors import DomainError
 from npqel.words import plural
 from participants.models import Attendance, AttendanceChange, Enrolment, EnrolmentChange, Participant
 from participants.services.engagement import engagement_changed
-from programmes.models import Cohort, DeliveryGroup, FeeOption, PlacementOption, Session, StaffMembership
+from programmes.models import (
+    Cohort,
+    DeliveryGroup,
+    FeeOption,
+    PlacementOption,
+    Programme,
+    Session,
+    StaffMembership,
+)
 from programmes.timetable import add_months
 
 Status = Enrolment.Status
@@ -628,9 +636,19 @@ def deadline_for(
     (month ends clamp: 31 August + 18 months is 28 or 29 February), moved on by the days spent deferred
     where the programme's deferral pauses the clock. `changes` are the enrolment's status changes (prefetch
     them for lists); reads `cohort.programme.extensions` (prefetch it too)."""
+    return programme_deadline(enrolment.cohort.programme, enrolment.started_on, changes, today=today)
+
+
+def programme_deadline(
+    programme: Programme,
+    start: datetime.date,
+    changes: Iterable[EnrolmentChange] = (),
+    *,
+    today: datetime.date | None = None,
+) -> Deadline:
+    """deadline_for, from the programme and the start date alone (for reads of many places that hold no
+    Enrolment objects, e.g. the metrics)."""
     today = today or timezone.localdate()
-    programme = enrolment.cohort.programme
-    start = enrolment.started_on
     months = programme.deadline_months_for(start)
     due = add_months(start, months)
     paused = 0

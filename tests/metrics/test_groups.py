@@ -4,6 +4,7 @@ table hides. Pure: no database."""
 
 import json
 import math
+import re
 from decimal import Decimal
 
 import numpy as np
@@ -16,9 +17,12 @@ from metrics.groups import (
     BREAKDOWNS,
     MEASURES,
     MONTE_CARLO_SEED,
+    MONTE_CARLO_STAGES,
     NOT_KNOWN,
     Place,
     group_differences,
+    independence_test,
+    monte_carlo_settled,
 )
 
 NOT_SIGNIFICANT = "No significant difference at the 5% level"
@@ -333,8 +337,38 @@ def test_a_2xk_table_with_small_numbers_gets_the_fisher_freeman_halton_test():
 def test_the_fisher_freeman_halton_estimate_is_close_to_the_exact_p_value(numbers):
     test = table(group_differences(achievement("band", numbers)), "school_performance", "achievement")["test"]
     tested = [n for band, n in numbers.items() if band]
+    exact = freeman_halton_by_enumeration(tested)
+    resamples = int(re.search(r"from ([\d,]+) random tables", test["note"]).group(1).replace(",", ""))
     assert test["test"] == "Fisher–Freeman–Halton exact test"
-    assert test["p_value"] == pytest.approx(freeman_halton_by_enumeration(tested), abs=0.005)
+    # Within four standard errors of an estimate from that many tables, and the same verdict as the exact test.
+    assert test["p_value"] == pytest.approx(exact, abs=4 * math.sqrt(exact * (1 - exact) / resamples) + 0.001)
+    assert test["significant"] == (exact < 0.05)
+
+
+@pytest.mark.parametrize(
+    ("cells", "resamples"),
+    [
+        ([[0, 0, 4], [2, 4, 2]], 999),  # p ≈ 0.10: settled by the first stage
+        ([[0, 0, 5], [1, 4, 2]], 9_999),  # p ≈ 0.03
+        ([[8, 2, 3], [1, 5, 4]], 99_999),  # p ≈ 0.057: near the verdict's edge, every table
+    ],
+)
+def test_the_monte_carlo_estimate_takes_more_tables_only_near_the_verdicts_edge(cells, resamples):
+    result = independence_test([(cells[0][i], cells[0][i] + cells[1][i]) for i in range(3)])
+    scipy_result = stats.fisher_exact(
+        cells,
+        method=stats.MonteCarloMethod(n_resamples=resamples, rng=np.random.default_rng(MONTE_CARLO_SEED)),
+    )
+    assert result["note"].endswith(f"estimated from {resamples:,} random tables with the same totals.")
+    assert result["p_value"] == pytest.approx(scipy_result.pvalue, rel=1e-3)
+    earlier = [n for n in MONTE_CARLO_STAGES if n < resamples]
+    assert all(not monte_carlo_settled(scipy_stage(cells, n), n) for n in earlier)
+    assert monte_carlo_settled(scipy_result.pvalue, resamples) or resamples == MONTE_CARLO_STAGES[-1]
+
+
+def scipy_stage(cells, resamples: int) -> float:
+    rng = np.random.default_rng(MONTE_CARLO_SEED)
+    return stats.fisher_exact(cells, method=stats.MonteCarloMethod(n_resamples=resamples, rng=rng)).pvalue
 
 
 def test_not_known_is_shown_but_left_out_of_the_test():

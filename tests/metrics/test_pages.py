@@ -200,7 +200,9 @@ def test_the_page_reads_in_a_fixed_number_of_queries(
     client.force_login(admin)
     url = reverse("metrics", args=[provider.slug])
     client.get(url)  # the session and anything cached once
-    with django_assert_max_num_queries(43) as few:  # 41: about eleven a year, and the page's own
+    with django_assert_max_num_queries(
+        25
+    ) as few:  # the records read once for the three years, and the page's own
         client.get(url)
     for cohort in cohorts:
         for _ in range(6):

@@ -40,3 +40,22 @@ def test_every_year_and_programme_of_every_provider(provider, other_provider):
     assert snapshots_take_all(providers=[provider, other_provider]) == 0
     years = set(MetricSnapshot.objects.values_list("recruitment_year", flat=True))
     assert years == {"2018/19", "2019/20"}
+
+
+def test_a_providers_snapshots_take_a_fixed_number_of_queries_however_many_years_and_places(
+    provider, django_assert_max_num_queries
+):
+    programme = ProgrammeFactory(provider=provider)
+
+    def intake(year: int, places: int) -> None:
+        cohort = CohortFactory(programme=programme, start_date=datetime.date(year, 10, 1))
+        EnrolmentFactory.create_batch(places, cohort=cohort)
+
+    intake(2019, 1)
+    with django_assert_max_num_queries(20) as one_year:  # the scopes, the records, then compare and write
+        assert snapshots_take_all(providers=[provider]) == 2
+    for year in (2020, 2021, 2022):
+        intake(year, 6)
+    MetricSnapshot.objects.all().delete()
+    with django_assert_max_num_queries(len(one_year.captured_queries)):
+        assert snapshots_take_all(providers=[provider]) == 8

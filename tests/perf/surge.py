@@ -154,7 +154,7 @@ def build(*, participants: int, pdf_every: int = 2) -> World:
                 Candidate(
                     enrolment_id=enrolment.pk,
                     email=enrolment.participant.user.email,
-                    session_key=_session_key(enrolment.participant.user),
+                    session_key=session_key(enrolment.participant.user),
                     filename=filename,
                     document=document,
                     kind=kind,
@@ -164,7 +164,7 @@ def build(*, participants: int, pdf_every: int = 2) -> World:
     return World(task_id=task.pk, candidates=candidates)
 
 
-def _session_key(user: User) -> str:
+def session_key(user: User) -> str:
     client = Client()
     client.force_login(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -232,14 +232,16 @@ def _database_url() -> str:
 
 
 @contextmanager
-def gunicorn(log: Path, *, workers: int = WORKERS, threads: int = THREADS) -> Iterator[str]:
+def gunicorn(
+    log: Path, *, workers: int = WORKERS, threads: int = THREADS, settings_module: str = "npqel.settings.test"
+) -> Iterator[str]:
     """Start gunicorn on a free loopback port against the test database (the suite's settings: DEBUG off, emails
     kept in memory, background tasks run at once) and yield its base URL; stop it afterwards, whatever happened.
     Its output goes to `log` (read it with `server_errors`)."""
     port = _free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "npqel.settings.test",
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "DATABASE_URL": _database_url(),  # the database this test commits to
         "PYTHONUNBUFFERED": "1",
     }

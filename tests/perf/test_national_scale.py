@@ -6,12 +6,18 @@ not depend on size. Recomputing every place's engagement is printed beside one p
 same attendance marks (issue 5; issue 9's target: at most twice as long).
 """
 
+import os
 import statistics
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
+import requests
 from django.conf import settings
 from django.db import connection, reset_queries
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,8 +27,9 @@ from participants.imports import MAX_ROWS
 from participants.models import Attendance, Engagement, Enrolment
 from participants.services.engagement import engagement_recompute
 from programmes import services
-from programmes.models import Cohort, Provider
+from programmes.models import Cohort, Provider, Session
 from tests.accounts.factories import give_totp
+from tests.perf import surge
 from tests.perf.national import NOW, national_dataset
 
 PAGE_BUDGET_MS = 150
@@ -38,13 +45,24 @@ def national(django_db_setup, django_db_blocker):
         provider = Provider.objects.get(slug="provider-00")
         admin = User.objects.get(email="provider_admin-0@provider-00.example")
         give_totp(admin)
-        platform = User.objects.create_user("platform@bench.example", is_platform_staff=True)
+        platform, _ = User.objects.get_or_create(
+            email="platform@bench.example", defaults={"is_platform_staff": True}
+        )
         give_totp(platform)
         enrolment = Enrolment.objects.filter(provider=provider).order_by("pk").first()
         participant = enrolment.participant.user
         facilitator = User.objects.get(email="facilitator-0@provider-00.example")
         feed = services.calendar_feed_get_or_create(user=admin)
+        assessor = User.objects.get(email="assessor-0@provider-00.example")
+        session = (
+            Session.objects.filter(cohort__programme__provider=provider, ends_at__lte=NOW)
+            .annotate(marks=Count("attendances"))
+            .order_by("-marks", "pk")
+            .first()
+        )
         yield {
+            "assessor": assessor,
+            "session": session,
             "facilitator": facilitator,
             "feed": feed,
             "programme": provider.programmes.get(),
@@ -52,6 +70,7 @@ def national(django_db_setup, django_db_blocker):
             "timings": timings,
             "provider": provider,
             "admin": admin,
+            "admin_session": surge.session_key(admin),  # committed: gunicorn reads it from its own connection
             "platform": platform,
             "participant": participant,
             "enrolment": enrolment,
@@ -126,6 +145,14 @@ def test_pages_and_api_lists_fit_their_budgets(national):
         ("API 100 enrolments (platform)", "platform", "/api/v1/enrolments/?page_size=100", API_BUDGET_MS),
         ("API 100 cohorts (platform)", "platform", "/api/v1/cohorts/?page_size=100", API_BUDGET_MS),
         ("API providers (platform)", "platform", "/api/v1/providers/", API_BUDGET_MS),
+        (
+            "session register",
+            "admin",
+            reverse("session_register", args=[national["session"].pk]),
+            PAGE_BUDGET_MS,
+        ),
+        ("assessor's marking queue", "assessor", reverse("marking_queue"), PAGE_BUDGET_MS),
+        ("metrics page, three years", "admin", reverse("metrics", args=[slug]), PAGE_BUDGET_MS),
     ]
     print(f"\n{'what':<32} {'p50 ms':>8} {'p95 ms':>8} {'budget':>8} {'queries':>8}")
     over = []
@@ -135,6 +162,70 @@ def test_pages_and_api_lists_fit_their_budgets(national):
         if p50 > budget:
             over.append(f"{label}: p50 {p50:.1f} ms > {budget} ms")
     assert not over, "Over budget:\n" + "\n".join(over)
+
+
+THROUGHPUT_SECONDS = 10
+THROUGHPUT_CLIENTS = 4  # requests in flight at once: twice gunicorn's two workers, so neither waits for work
+
+
+@dataclass
+class Throughput:
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    statuses: Counter
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.latencies_ms)
+
+
+def throughput(url: str, session_key: str) -> Throughput:
+    """THROUGHPUT_CLIENTS clients asking for `url` one request after another for THROUGHPUT_SECONDS."""
+    stop = time.monotonic() + THROUGHPUT_SECONDS
+
+    def client() -> tuple[list[float], Counter]:
+        latencies, statuses = [], Counter()
+        with requests.Session() as http:
+            http.cookies.set(settings.SESSION_COOKIE_NAME, session_key)
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                response = http.get(url, timeout=60)
+                latencies.append((time.perf_counter() - started) * 1000)
+                statuses[response.status_code] += 1
+        return latencies, statuses
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=THROUGHPUT_CLIENTS) as pool:
+        results = list(pool.map(lambda _: client(), range(THROUGHPUT_CLIENTS)))
+    seconds = time.perf_counter() - started
+    latencies = [ms for found, _ in results for ms in found]
+    return Throughput(len(latencies), seconds, latencies, sum((s for _, s in results), Counter()))
+
+
+def test_the_api_list_under_gunicorn_beside_a_bare_view(national, tmp_path):
+    """Requests a second for the API's list of 100 enrolments under gunicorn with two workers of one thread each
+    (issue 9), printed beside a view that does nothing behind the same middleware."""
+    session_key = national["admin_session"]
+    log = tmp_path / "gunicorn.log"
+    with surge.gunicorn(log, workers=2, threads=1, settings_module="tests.perf.bench_settings") as base_url:
+        bare = throughput(base_url + "/bench/bare/", session_key)
+        api = throughput(base_url + "/api/v1/enrolments/?page_size=100", session_key)
+    print(
+        f"\ngunicorn, 2 workers × 1 thread, {THROUGHPUT_CLIENTS} clients for {THROUGHPUT_SECONDS} s each "
+        f"(clients and server share the machine's {os.cpu_count()} CPUs):"
+    )
+    for label, figures in (("bare Django view", bare), ("API 100 enrolments (admin)", api)):
+        print(f"  {label:<28} {figures.per_second:8.1f} requests/s; p50 {figures.p50_ms:6.1f} ms")
+    print(
+        f"  the API list serves {api.per_second / bare.per_second:.1%} of the bare view's requests a second"
+    )
+    assert bare.statuses == Counter({200: bare.requests}) and api.statuses == Counter({200: api.requests})
+    assert not surge.server_errors(log)
 
 
 IMPORT_ROWS = 1000

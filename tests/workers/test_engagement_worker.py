@@ -3,24 +3,21 @@ saved here queues its cohort; after commit the job goes through the real Redis t
 recomputes the cohort in the test database and empties the queue. A second run of the job finds nothing
 queued and changes nothing."""
 
-import datetime
 import time
 from decimal import Decimal
 
 import pytest
 import redis
 from django.conf import settings
-from django.utils import timezone
 
 from npqel.access import Role
 from participants import services
 from participants.models import Attendance, Engagement, EngagementQueue
 from participants.services import engagement
 from participants.tasks import engagement_recompute_cohort_task
-from programmes.models import Component
 from tests.participants.factories import EnrolmentFactory
-from tests.programmes.factories import CohortFactory, ComponentFactory, ProgrammeFactory, SessionFactory
 from tests.workers.conftest import wait_for
+from tests.workers.worlds import live_cohort
 
 # The `worker` fixture (tests/workers/conftest.py) starts the worker process.
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -38,31 +35,8 @@ def no_gathering(monkeypatch):
 def register(provider, make_person):
     """A live component of two hours in two one-hour sessions — one held just now, one next week — and
     one active place on its cohort, its engagement computed (0%) before anything is marked."""
-    now = timezone.now()
-    today = timezone.localdate(now)
-    cohort = CohortFactory(
-        programme=ProgrammeFactory(provider=provider),
-        start_date=today - datetime.timedelta(days=30),
-        end_date=today + datetime.timedelta(days=300),
-    )
-    component = ComponentFactory(
-        programme=cohort.programme,
-        kind=Component.Kind.WEBINAR,
-        mode=Component.Mode.ONLINE_LIVE,
-        guided_learning_hours=Decimal("2"),
-    )
-    held = SessionFactory(
-        cohort=cohort,
-        component=component,
-        starts_at=now - datetime.timedelta(minutes=90),
-        ends_at=now - datetime.timedelta(minutes=30),
-    )
-    SessionFactory(
-        cohort=cohort,
-        component=component,
-        starts_at=now + datetime.timedelta(days=7),
-        ends_at=now + datetime.timedelta(days=7, hours=1),
-    )
+    held = live_cohort(provider)
+    cohort = held.cohort
     place = EnrolmentFactory(cohort=cohort)
     engagement.engagement_recompute(cohort_ids=[cohort.pk])
     assert Engagement.objects.get(pk=place.pk).percent == Decimal("0.00")

@@ -13,19 +13,18 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
+from metrics.compute import metrics_reports
 from metrics.models import MetricSnapshot
-from metrics.services import _lock_scope, _scopes, metrics_reports, snapshot_take
+from metrics.services import _lock_scope, _scopes, snapshot_take
 from metrics.tasks import snapshots_take_task
 from npqel.access import Role
 from npqel.jobs import enqueue
 from participants import services
 from participants.models import Attendance, Engagement, EngagementQueue
 from participants.services import engagement
-from programmes.models import Component
 from tests.participants.factories import EnrolmentFactory
-from tests.programmes.factories import CohortFactory, ComponentFactory, ProgrammeFactory, SessionFactory
+from tests.programmes.factories import CohortFactory, ProgrammeFactory
 from tests.workers.loopback import (  # noqa: F401 - the *_fixture functions are fixtures used below
     activity,
     blocked_backends,
@@ -34,6 +33,7 @@ from tests.workers.loopback import (  # noqa: F401 - the *_fixture functions are
     start_worker_fixture,
     wait_for,
 )
+from tests.workers.worlds import live_cohort
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -79,18 +79,20 @@ def test_a_snapshot_killed_half_way_is_finished_by_the_next_worker_with_one_snap
         snapshots_take_task, provider.pk
     )  # sent at once (no transaction): waits on the queue for a worker
     with transaction.atomic():
-        # Hold the second scope's lock: the worker writes the first snapshot, then waits here, half-way.
+        # Hold the second scope's lock: the worker computes every figure, then waits here to write them.
         _lock_scope(provider, scopes[1][0], scopes[1][1])
         first = start_worker(**WORKER_ENV)
         kill_when_blocked(first, "advisory")
-        assert snapshots.count() == 1  # the first scope's snapshot was committed before the kill
+        assert (
+            snapshots.count() == 0
+        )  # a provider's snapshots are written in one transaction: the kill left none
     wait_until_visible_again(broker)
 
     second = start_worker(**WORKER_ENV)
     assert wait_for(lambda: snapshots.count() == len(scopes) and broker.idle(celery_on_broker), seconds=40), (
         f"The next worker did not finish the job: {snapshots.count()} snapshots\n{second.output()}"
     )
-    # Exactly one snapshot per scope: the one written before the kill was not written again.
+    # Exactly one snapshot per scope.
     for year, programme in scopes:
         assert snapshots.filter(recruitment_year=year, programme=programme).count() == 1
     # And each equals a clean run now, in this process: nothing new to write, the same figures.
@@ -119,31 +121,8 @@ def test_an_engagement_recompute_killed_half_way_is_finished_by_the_next_worker_
     broker, celery_on_broker, start_worker, provider, make_person, monkeypatch
 ):
     monkeypatch.setattr(engagement, "COALESCE_SECONDS", 0)  # sent at once, not gathered for a few seconds
-    now = timezone.now()
-    today = timezone.localdate(now)
-    cohort = CohortFactory(
-        programme=ProgrammeFactory(provider=provider),
-        start_date=today - datetime.timedelta(days=30),
-        end_date=today + datetime.timedelta(days=300),
-    )
-    component = ComponentFactory(
-        programme=cohort.programme,
-        kind=Component.Kind.WEBINAR,
-        mode=Component.Mode.ONLINE_LIVE,
-        guided_learning_hours=Decimal("2"),
-    )
-    held = SessionFactory(
-        cohort=cohort,
-        component=component,
-        starts_at=now - datetime.timedelta(minutes=90),
-        ends_at=now - datetime.timedelta(minutes=30),
-    )
-    SessionFactory(
-        cohort=cohort,
-        component=component,
-        starts_at=now + datetime.timedelta(days=7),
-        ends_at=now + datetime.timedelta(days=7, hours=1),
-    )
+    held = live_cohort(provider)
+    cohort = held.cohort
     places = [EnrolmentFactory(cohort=cohort) for _ in range(30)]
     engagement.engagement_recompute(cohort_ids=[cohort.pk])
     before = engagement_rows(cohort)
