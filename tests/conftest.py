@@ -4,6 +4,28 @@ from tests.people import person
 from tests.programmes.factories import ProviderFactory
 
 
+@pytest.fixture(scope="module")
+def demo_for_module(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data (npqel/demo.py) loaded and committed once for a module whose tests read it: each test's
+    own writes roll back with its transaction, and the demo's files are kept in a folder of the module's own.
+    Flushed when the module ends (also when loading failed half way), so later tests start from an empty
+    database. Such a module is marked `pytest.mark.xdist_group("demo")`, so it runs in one process and the demo
+    is loaded once (scripts/test.sh runs `--dist loadgroup`)."""
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from npqel.demo import demo_load
+
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("demo-media"))):
+        try:
+            with django_db_blocker.unblock():
+                demo_load()
+            yield
+        finally:
+            with django_db_blocker.unblock():
+                call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Rate limits and used TOTP codes live in the cache; each test starts clean.

@@ -20,13 +20,12 @@ from participants.models import Enrolment
 from programmes.models import Cohort, Programme
 from tests.assessment.factories import docx_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    call_command("load_demo", stdout=io.StringIO())
+def demo(demo_for_module):
+    """The demo, loaded once for the module."""
 
 
 def test_every_demo_programme_and_cohort_has_its_assessment(demo):

@@ -2,10 +2,7 @@
 (second marking and the lead's decision where the rules send it), each provider has a moderation sample with
 its verdicts, passed places have certificates, and each demo assessor has scripts waiting in their queue."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from assessment.models import Allocation, Certificate, ModerationSample, Result, Submission
@@ -13,13 +10,12 @@ from assessment.moderation import sample_redraw_check
 from npqel.demo import demo_load
 from participants.models import Enrolment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    call_command("load_demo", stdout=io.StringIO())
+def demo(demo_for_module):
+    """The demo, loaded once for the module."""
 
 
 def test_finished_places_have_released_results_that_match_them(demo):

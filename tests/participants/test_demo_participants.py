@@ -3,15 +3,17 @@
 import pytest
 from django.db.models import Count
 
-from npqel.demo import demo_load
 from participants.models import Enrolment, Participant, School
 from programmes.models import Cohort
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("demo_for_module"),
+    pytest.mark.xdist_group("demo"),
+]
 
 
 def test_every_demo_cohort_has_20_to_40_participants_with_histories_that_explain_their_status():
-    demo_load()
     sizes = Cohort.objects.annotate(n=Count("enrolments")).values_list("n", flat=True)
     assert sizes and all(20 <= n <= 41 for n in sizes)  # 41: a demo login joins one current cohort
     statuses = set(Enrolment.objects.values_list("status", flat=True))
@@ -35,7 +37,6 @@ def test_every_demo_cohort_has_20_to_40_participants_with_histories_that_explain
 
 
 def test_demo_schools_and_equality_data_look_like_real_ones():
-    demo_load()
     fsm = [s.fsm_percent for s in School.objects.all()]
     assert min(fsm) >= 4 and max(fsm) <= 60
     assert any(f >= 30 for f in fsm) and any(f < 30 for f in fsm)
@@ -55,7 +56,6 @@ def test_demo_places_have_engagement_from_marks_tasks_logs_and_ratings_spread_fr
         TaskCompletion,
     )
 
-    demo_load()
     for model in (
         Attendance,
         TaskCompletion,

@@ -54,6 +54,7 @@ def national(django_db_setup, django_db_blocker):
         facilitator = User.objects.get(email="facilitator-0@provider-00.example")
         feed = services.calendar_feed_get_or_create(user=admin)
         assessor = User.objects.get(email="assessor-0@provider-00.example")
+        give_totp(assessor)
         session = (
             Session.objects.filter(cohort__programme__provider=provider, ends_at__lte=NOW)
             .annotate(marks=Count("attendances"))

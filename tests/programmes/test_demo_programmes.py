@@ -10,7 +10,11 @@ from npqel.demo import demo_load
 from programmes.models import Cohort, Component, Programme, Session
 from programmes.selectors import hour_totals
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("demo_for_module"),
+    pytest.mark.xdist_group("demo"),
+]
 
 
 def programme(slug: str) -> Programme:
@@ -22,7 +26,6 @@ def totals(slug: str):
 
 
 def test_published_hours_add_up():
-    demo_load()
     assert totals("olp").total == Decimal("132")
     cumbria = totals("one-cumbria")
     assert (cumbria.total, cumbria.synchronous, cumbria.in_person) == (Decimal(80), Decimal(43), Decimal(12))
@@ -32,7 +35,6 @@ def test_published_hours_add_up():
 
 
 def test_olp_has_six_event_days_with_their_topics():
-    demo_load()
     cohort = Cohort.objects.get(programme=programme("olp"), code="2019-autumn")
     days = Session.objects.filter(cohort=cohort, component__kind__in=["residential", "event_day"])
     titles = {s.title.split(":")[0].replace(" (North)", "").replace(" (South)", "") for s in days}
@@ -40,7 +42,6 @@ def test_olp_has_six_event_days_with_their_topics():
 
 
 def test_ascl_october_2020_webinars_and_their_repeats_in_local_time():
-    demo_load()
     cohort = Cohort.objects.get(programme=programme("ascl"), code="2020-october")
     webinars = Session.objects.filter(cohort=cohort, component__title="Introductory webinars").order_by(
         "starts_at"
@@ -64,7 +65,6 @@ def test_ascl_october_2020_webinars_and_their_repeats_in_local_time():
 
 
 def test_every_provider_has_a_past_and_a_current_cohort_with_a_timetable():
-    demo_load()
     today = datetime.date(2026, 11, 23)
     for slug in ("olp", "alliance", "one-cumbria", "llse", "ascl"):
         cohorts = Cohort.objects.filter(programme=programme(slug))
@@ -76,7 +76,6 @@ def test_every_provider_has_a_past_and_a_current_cohort_with_a_timetable():
 
 
 def test_current_cohorts_keep_the_weekdays_and_local_times_of_the_timetable_they_copy():
-    demo_load()
     ascl = programme("ascl")
     old = Session.objects.filter(cohort__programme=ascl, cohort__code="2020-october").order_by("starts_at")
     new = Session.objects.filter(cohort__programme=ascl, cohort__code="2026-october").order_by("starts_at")
@@ -89,7 +88,6 @@ def test_current_cohorts_keep_the_weekdays_and_local_times_of_the_timetable_they
 
 
 def test_loading_twice_changes_nothing():
-    demo_load()
     counts = (Component.objects.count(), Session.objects.count(), Cohort.objects.count())
     demo_load()
     assert (Component.objects.count(), Session.objects.count(), Cohort.objects.count()) == counts
