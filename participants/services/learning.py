@@ -18,6 +18,7 @@ Decisions worth knowing:
   learning platforms export many (names, scores, course titles).
 """
 
+import codecs
 import datetime
 import re
 from collections import defaultdict
@@ -307,12 +308,13 @@ def _read(content: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
             f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. Split it into smaller files, "
             "for example one per course."
         )
-    if content[:4] == b"PK\x03\x04" or b"\x00" in content[:4096]:
+    unicode_text = content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # Excel's “Unicode Text”
+    if content[:4] == b"PK\x03\x04" or (b"\x00" in content[:4096] and not unicode_text):
         raise ImportRefused(
             "This is not a CSV text file (perhaps an Excel workbook). Save it from your spreadsheet program as "
             "“CSV UTF-8 (comma delimited)”, or export CSV from your learning platform, then upload that."
         )
-    lines = _csv_rows(content)  # decodes UTF-8 (with or without BOM) or Windows-1252; sniffs , ; or tab
+    lines = _csv_rows(content)  # decodes UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1252
     header = next(lines, None)
     keys = [_header_key(name) for name in header or []]
     wanted = ", ".join(COLUMNS.values())

@@ -248,9 +248,8 @@ def test_the_targets_command_prints_the_refusal(world, tmp_path):
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-16"])
-def test_a_completion_export_is_matched_by_an_accented_task_title_or_refused_clearly(world, encoding):
-    """Windows-1252 and UTF-8 are read; UTF-16 is refused before reading (participants/services/learning.py looks
-    for zero bytes first), with what to do."""
+def test_a_completion_export_is_matched_by_an_accented_task_title(world, encoding):
+    """Windows-1252, UTF-8 and UTF-16 with its byte order mark (Excel's Unicode Text) are all read."""
     provider, admin = world
     cohort = Cohort.objects.get(code="ee-2025")
     course = ComponentFactory(
@@ -263,14 +262,6 @@ def test_a_completion_export_is_matched_by_an_accented_task_title_or_refused_cle
     )
     text = "email\ttask reference\tcompleted on\r\nzoe@example.org\tStratégie financière\t2025-10-01\r\n"
     content = text.encode(encoding)
-    if encoding == "utf-16":
-        with pytest.raises(
-            imports.ImportRefused, match="Save it from your spreadsheet program as “CSV UTF-8"
-        ):
-            learning.lms_completions_import(
-                by=admin, cohort=cohort, content=content, file_name="completions.csv"
-            )
-        return
     report = learning.lms_completions_import(
         by=admin, cohort=cohort, content=content, file_name="completions.csv"
     )

@@ -290,6 +290,13 @@ def test_windows_1252_with_tabs(cohort, tasks, people, admin):
     assert completions() == {(people["bea"].pk, tasks["Stratégie financière"].pk, D(2023, 3, 4), LMS)}
 
 
+def test_utf16_as_excel_saves_unicode_text(cohort, tasks, people, admin):
+    text = "email\ttask reference\tcompleted on\r\nbea.brown@school.example\tStratégie financière\t2023-03-04\r\n"
+    report = run(admin, cohort, text, encoding="utf-16")  # with its byte order mark, as Excel writes it
+    assert report.ok, report.problems
+    assert completions() == {(people["bea"].pk, tasks["Stratégie financière"].pk, D(2023, 3, 4), LMS)}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
