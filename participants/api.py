@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from npqel.access import Action, access_for
 from npqel.api import ERROR_RESPONSES, IsSignedInWithMfa
 from npqel.errors import DomainError
-from participants import selectors, services
+from participants import selectors, services, standing
 from participants.models import Enrolment, EnrolmentChange, Participant, School
 from programmes import selectors as programme_selectors
 from programmes.api import IdFilter, ThisCenturyDateField, ValidInput, VisibleId, url_pk
@@ -334,6 +334,14 @@ class EnrolmentViewSet(ValidInput, mixins.ListModelMixin, viewsets.GenericViewSe
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.enrolment_list_with_deadlines(user=self.request.user)
+
+    def list(self, request: Request, *args: object, **kwargs: Any) -> Response:
+        places = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(places)
+        shown = list(page if page is not None else places)
+        standing.mark_submitted(shown)  # for the page only (see selectors.enrolment_list_with_deadlines)
+        data = self.get_serializer(shown, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
     def read(self, pk: int) -> dict:
         enrolment = selectors.enrolment_get_with_deadline(user=self.request.user, pk=pk)

@@ -75,7 +75,7 @@ def engagement_place(*, user: object, pk: int) -> Enrolment:
     """A place whose engagement the user may read: any place of a provider where they see enrolments, and
     their own; 404 for any other. With what its deadline and at-risk reasons read (status changes, the
     programme's deadline policies, an earlier system's record)."""
-    return get_object_or_404(selectors.enrolment_list_with_deadlines(user=user), pk=pk)
+    return selectors.enrolment_get_with_deadline(user=user, pk=pk)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ Applied and accepted places have not started, and withdrawn, passed or failed on
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -114,6 +114,19 @@ def with_submitted(places: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
             Submission.objects.filter(enrolment=OuterRef("pk"), status__in=SUBMITTED_STATUSES)
         )
     )
+
+
+def mark_submitted(places: Sequence[Enrolment]) -> None:
+    """Set `submitted_here` on each of these places (a page of a list) in one query. For a page of a long list
+    this replaces `with_submitted`: asked for over a thousand places, PostgreSQL answers that subquery by reading
+    every submission on the platform, however few places the page shows."""
+    submitted = set(
+        Submission.objects.filter(
+            enrolment_id__in=[place.pk for place in places], status__in=SUBMITTED_STATUSES
+        ).values_list("enrolment_id", flat=True)
+    )
+    for place in places:
+        place.submitted_here = place.pk in submitted
 
 
 def _presented(enrolment: Enrolment) -> bool:

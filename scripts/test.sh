@@ -7,10 +7,8 @@ scripts/services.sh
 .venv/bin/python scripts/audit_dependencies.py
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
-# Two processes by default (each on its own test database); `scripts/test.sh -n 0 …` runs in one. Tests marked
-# with the same xdist_group run in one process: the modules that read the demo data load it once
-# (tests/conftest.py, demo_for_module).
+# Two processes by default (each on its own test database); `scripts/test.sh -n 0 …` runs in one.
 case " $* " in
   *" -n "*|*" -n="*|*" --numprocesses"*) exec .venv/bin/pytest "$@" ;;
-  *) exec .venv/bin/pytest -n 2 --dist loadgroup "$@" ;;
+  *) exec .venv/bin/pytest -n 2 "$@" ;;
 esac

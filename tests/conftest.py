@@ -9,8 +9,7 @@ def demo_for_module(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo data (npqel/demo.py) loaded and committed once for a module whose tests read it: each test's
     own writes roll back with its transaction, and the demo's files are kept in a folder of the module's own.
     Flushed when the module ends (also when loading failed half way), so later tests start from an empty
-    database. Such a module is marked `pytest.mark.xdist_group("demo")`, so it runs in one process and the demo
-    is loaded once (scripts/test.sh runs `--dist loadgroup`)."""
+    database. With two processes a module's tests may be shared between them, and each then loads it once."""
     from django.core.management import call_command
     from django.test import override_settings
 

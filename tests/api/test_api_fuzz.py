@@ -32,9 +32,6 @@ from accounts.services import api_token_create, invitation_create
 from npqel.demo import demo_load
 from programmes.models import Provider
 
-# In one process, so that the demo (demo_world) is loaded once for the module (scripts/test.sh: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("api_fuzz")
-
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -1103,10 +1103,10 @@ def test_the_enrolment_list_carries_the_engagement_summary_at_no_extra_query(
         engagement_service.engagement_recompute(cohort_ids=[world["cohort"].pk], now=NOW)
 
     grow(2)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         few = admin.get("/api/v1/enrolments/", page_size=100).json()["results"]
     grow(25)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         many = admin.get("/api/v1/enrolments/", page_size=100).json()["results"]
 
     assert (len(few), len(many)) == (3, 28)

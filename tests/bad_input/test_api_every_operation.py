@@ -51,9 +51,6 @@ from npqel.demo import demo_load
 from participants.models import CoachingSession, Enrolment, EnrolmentImport, Participant, School
 from programmes.models import Cohort, Component, DeliveryGroup, Programme, Provider, Session, Task
 
-# In one process, so that the demo (demo_world) is loaded once for the module (scripts/test.sh: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("api_every_operation")
-
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

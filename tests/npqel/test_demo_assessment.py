@@ -20,7 +20,7 @@ from participants.models import Enrolment
 from programmes.models import Cohort, Programme
 from tests.assessment.factories import docx_bytes
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from assessment.moderation import sample_redraw_check
 from npqel.demo import demo_load
 from participants.models import Enrolment
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from programmes.models import Cohort
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.usefixtures("demo_for_module"),
-    pytest.mark.xdist_group("demo"),
 ]
 
 

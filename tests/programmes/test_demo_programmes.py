@@ -13,7 +13,6 @@ from programmes.selectors import hour_totals
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.usefixtures("demo_for_module"),
-    pytest.mark.xdist_group("demo"),
 ]
 
 
