@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import pytest
 import schemathesis
-from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -47,7 +46,6 @@ from assessment.models import (
     Submission,
     SubmissionVersion,
 )
-from npqel.demo import demo_load
 from participants.models import CoachingSession, Enrolment, EnrolmentImport, Participant, School
 from programmes.models import Cohort, Component, DeliveryGroup, Programme, Provider, Session, Task
 
@@ -158,20 +156,8 @@ def _keep_test_transaction():
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture(scope="module")
-def demo_world(django_db_setup, django_db_blocker):
-    """The demo data, loaded once for the module and flushed at the end (each test's own writes roll back)."""
-    try:
-        with django_db_blocker.unblock():
-            demo_load()
-        yield
-    finally:
-        with django_db_blocker.unblock():
-            call_command("flush", interactive=False, verbosity=0)
-
-
 @pytest.fixture
-def actor_user(demo_world, db, actor: str) -> User:
+def actor_user(demo_for_module, db, actor: str) -> User:  # the demo, loaded once (tests/conftest.py)
     return User.objects.get(email=ACTORS[actor])
 
 
