@@ -1,6 +1,7 @@
 """Role × provider isolation: every role, asking for another provider's objects, gets 404 — or 403 for a
 kind of page its role may never open — never the data. The same request for its own provider works,
-so a 404 here proves scoping, not a broken page.
+so a 404 here proves scoping, not a broken page. Each answer is also checked under the Content-Security-Policy
+(tests/security/inline.py): it carries the policy and an HTML page holds no inline code.
 
 Teach the matrix every new URL: add it to SCOPED (provider-owned objects) or UNSCOPED (with the reason
 it holds no provider data). An unknown URL fails `test_every_url_is_known_to_the_matrix`.
@@ -56,6 +57,7 @@ from tests.isolation.urls import all_routes
 from tests.participants.factories import EnrolmentFactory
 from tests.people import ALL_ROLES, person
 from tests.programmes.factories import CohortFactory, ProgrammeFactory, ProviderFactory, timetable_for
+from tests.security.inline import policy_problems
 
 
 @dataclass
@@ -283,6 +285,8 @@ def test_role_cannot_reach_another_providers_objects(client, role):
                 response = getattr(client, case.method)(url, case.data, content_type=case.content_type)
             else:
                 response = getattr(client, case.method)(url, case.data)
+            # The same walk checks each answer under the Content-Security-Policy (tests/security).
+            problems += policy_problems(case.method, url, response)
             if key == "other":
                 expected = expected_for_other_provider(user, case)
             else:
@@ -294,6 +298,7 @@ def test_role_cannot_reach_another_providers_objects(client, role):
                 )
     for name, (action, row) in LISTS.items():
         response = client.get(reverse(name))
+        problems += policy_problems("get", reverse(name), response)
         if response.status_code >= 500:
             problems.append(f"{role} GET {reverse(name)}: {response.status_code}")
         shown = row(world.objects["other"]) in response.content.decode()
@@ -331,6 +336,7 @@ def test_lists_show_own_provider_rows_where_the_role_allows(client, role):
 def test_unscoped_pages_answer_every_role_without_error(client, role):
     world = build_world()
     client.force_login(world.users[role])
+    problems: list[str] = []
     for route in all_routes():
         if "<" in route.pattern or "(?P" in route.pattern or route.name in SCOPED:
             continue  # pages with arguments are exercised by their own tests
@@ -338,6 +344,8 @@ def test_unscoped_pages_answer_every_role_without_error(client, role):
             url = "/" + route.pattern.lstrip("^").rstrip("$")
             response = client.get(url)
             assert response.status_code < 500, f"{role} GET {url}: {response.status_code}"
+            problems += policy_problems("get", url, response)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.django_db
