@@ -176,6 +176,8 @@ def test_the_marking_page_shows_word_and_pdf_and_saves_drafts_with_nothing_refus
 
 
 def test_the_api_documentation_is_drawn_under_its_own_policy(watched):
+    """Anyone can open the API documentation from every page's footer; it is drawn, checked with axe, and
+    nothing is fetched from another site but the one image its policy refuses."""
     page, refused = watched
 
     visit(page, "/accounts/login/")
