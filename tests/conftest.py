@@ -6,20 +6,22 @@ from tests.programmes.factories import ProviderFactory
 
 @pytest.fixture(scope="module")
 def demo_for_module(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo data (npqel/demo.py) loaded and committed once for a module whose tests read it: each test's
-    own writes roll back with its transaction, and the demo's files are kept in a folder of the module's own.
-    Flushed when the module ends (also when loading failed half way), so later tests start from an empty
-    database. With two processes a module's tests may be shared between them, and each then loads it once."""
+    """The demo data loaded and committed once for a module whose tests read it, by `manage.py load_demo`
+    (npqel/demo.py); the fixture's value is what the command printed. Each test's own writes roll back with its
+    transaction, and the demo's files are kept in a folder of the module's own. Flushed when the module ends
+    (also when loading failed half way), so later tests start from an empty database. With two processes a
+    module's tests may be shared between them, and each then loads it once."""
+    from io import StringIO
+
     from django.core.management import call_command
     from django.test import override_settings
-
-    from npqel.demo import demo_load
 
     with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("demo-media"))):
         try:
             with django_db_blocker.unblock():
-                demo_load()
-            yield
+                printed = StringIO()
+                call_command("load_demo", stdout=printed)
+            yield printed.getvalue()
         finally:
             with django_db_blocker.unblock():
                 call_command("flush", interactive=False, verbosity=0)

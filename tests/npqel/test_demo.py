@@ -13,6 +13,7 @@ from npqel.access import Role, access_for
 from participants.models import Enrolment
 from programmes.models import Cohort, Provider, StaffMembership
 
+# The demo is loaded once for the module (demo_for_module, tests/conftest.py); each test's writes roll back.
 pytestmark = pytest.mark.django_db
 
 
@@ -28,8 +29,7 @@ def load_demo() -> str:
     return out.getvalue()
 
 
-def test_demo_has_the_five_providers_and_is_idempotent():
-    load_demo()
+def test_demo_has_the_five_providers_and_is_idempotent(demo_for_module):
     counts = (
         Provider.objects.count(),
         Cohort.objects.count(),
@@ -53,8 +53,7 @@ def test_demo_has_the_five_providers_and_is_idempotent():
     assert Provider.objects.get(slug="olp").managed_by == "Best Practice Network"
 
 
-def test_demo_has_a_user_for_every_role_at_two_providers():
-    load_demo()
+def test_demo_has_a_user_for_every_role_at_two_providers(demo_for_module):
     for slug in ("olp", "llse"):
         roles = set(StaffMembership.objects.filter(provider__slug=slug).values_list("role", flat=True))
         assert roles == {"provider_admin", "facilitator", "coach", "assessor"}
@@ -63,8 +62,8 @@ def test_demo_has_a_user_for_every_role_at_two_providers():
     assert User.objects.filter(is_platform_staff=True).exists()
 
 
-def test_printed_instructions_sign_in_every_demo_user(client):
-    output = load_demo()
+def test_printed_instructions_sign_in_every_demo_user(client, demo_for_module):
+    output = demo_for_module  # what `manage.py load_demo` printed (tests/conftest.py)
     password = re.search(r"Password for every demo account: (\S+)", output).group(1)
     secrets = dict(re.findall(r"^\s+(\S+@\S+\.example)\s+([A-Z2-7]{32})$", output, flags=re.M))
     emails = re.findall(r"^\s+[A-Z][a-z]+(?: [a-z]+)?\s+(\S+@\S+\.example)\s+\(", output, flags=re.M)
@@ -84,8 +83,7 @@ def test_printed_instructions_sign_in_every_demo_user(client):
         assert client.get(reverse("home")).status_code == 200, email
 
 
-def test_demo_code_command_prints_the_current_code(client):
-    load_demo()
+def test_demo_code_command_prints_the_current_code(client, demo_for_module):
     client.post(reverse("account_login"), {"login": "platform@npqel.example", "password": "npqel-demo-2026"})
     with fresh_totp_period():
         out = StringIO()

@@ -4,11 +4,15 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from npqel.access import Role
 from npqel.demo import demo_load
 from programmes.models import Cohort, Component, Programme, Session
 from programmes.selectors import hour_totals
+from tests.people import person
+from tests.programmes.test_design_pages import Page, assert_accessible
 
 pytestmark = [
     pytest.mark.django_db,
@@ -90,3 +94,77 @@ def test_loading_twice_changes_nothing():
     counts = (Component.objects.count(), Session.objects.count(), Cohort.objects.count())
     demo_load()
     assert (Component.objects.count(), Session.objects.count(), Cohort.objects.count()) == counts
+
+
+# The demo programmes' pages (tests/programmes/test_design_pages.py reads pages the same way) ------------
+
+
+def demo_page(client, slug: str) -> Page:
+    programme = Programme.objects.get(provider__slug=slug, code="npqel")
+    return Page(client.get(reverse("programme_detail", args=[programme.pk])))
+
+
+def test_demo_programme_pages_show_the_hours_each_provider_publishes(client):
+    client.force_login(person(Role.PLATFORM_STAFF))
+
+    olp = demo_page(client, "olp")
+    assert olp.row("Total") == ["Total", "132"]
+    assert olp.row("Peer challenge groups (peer led)")[3] == "0"
+    assert "Online course: Strategy and Improvement 4 modules" in olp.text
+    assert "At least 100% of the components that count" in olp.text
+
+    cumbria = demo_page(client, "one-cumbria")
+    assert cumbria.row("Total")[1] == "80"
+    assert cumbria.row("Synchronous (in person and online, live)")[1] == "43"
+    assert cumbria.row("In person")[1] == "12"
+
+    llse = demo_page(client, "llse")
+    assert llse.row("Total")[1] == "70"
+    assert "More than 90% of the components that count" in llse.text
+
+    for slug, count in (("ascl", 7), ("alliance", 8)):
+        page = demo_page(client, slug)
+        hours = [cells[3] for cells in page.rows if len(cells) == 6 and cells[0] != "Component"]
+        assert hours == ["Not published"] * count, slug
+        assert f"No component has published hours: all {count} say “Not published”" in page.text
+        assert not [cells for cells in page.rows if cells and cells[0] == "Total"]
+
+
+def test_demo_rules_read_as_the_providers_publish_them(client):
+    client.force_login(person(Role.PLATFORM_STAFF))
+
+    ascl = demo_page(client, "ascl")
+    assert "18 months; 24 months for participants starting on or after 1 July 2018" in ascl.text
+    assert (
+        "With executive coaching — £4,800 + VAT: £1,800 at the start, £2,000 after 5 months, £1,000 after 11 months"
+        in ascl.text
+    )
+    assert (
+        "Without coaching — £4,300 + VAT: £1,800 at the start, £2,000 after 5 months, £500 after 11 months"
+        in (ascl.text)
+    )
+    assert "Deferral pauses the clock No" in ascl.text
+
+    alliance = demo_page(client, "alliance")
+    assert "UK placement: Included" in alliance.text
+    assert "USA: £1,500 to £2,500 extra" in alliance.text
+    assert "Middle East: £1,500 to £2,000 extra" in alliance.text
+
+    olp = demo_page(client, "olp")
+    assert "Deferral pauses the clock Yes" in olp.text
+    assert "Self-funded place — £3,890, paid in full at the start" in olp.text
+
+
+def test_an_admins_pages_of_a_full_demo_programme_have_labels_headers_and_unique_ids(client):
+    olp = Programme.objects.get(provider__slug="olp", code="npqel")
+    client.force_login(person(Role.PROVIDER_ADMIN, olp.provider))
+    course = Component.objects.filter(programme=olp, kind="online_course").first()
+    for url in (
+        reverse("programme_detail", args=[olp.pk]),
+        reverse("programme_rules", args=[olp.pk]),
+        reverse("content_framework", args=[olp.pk]),
+        reverse("component_detail", args=[course.pk]),
+        reverse("component_edit", args=[course.pk]),
+        reverse("programme_edit", args=[olp.pk]),
+    ):
+        assert_accessible(Page(client.get(url)))
