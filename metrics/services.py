@@ -2,7 +2,6 @@
 a CSV (all or nothing), and snapshots of the computed figures (a recomputation that finds the same figures
 writes nothing new)."""
 
-import codecs
 import csv
 import datetime
 import hashlib
@@ -21,6 +20,7 @@ from accounts.models import User
 from metrics.compute import Records, records_of
 from metrics.models import MetricSnapshot, RecomputeRun, RecruitmentTarget
 from npqel.access import Action, access_for
+from npqel.csv_text import NotCsvText, csv_text
 from npqel.errors import DomainError
 from programmes.models import Programme, Provider
 
@@ -137,27 +137,10 @@ NOT_TEXT = "This file is not a CSV text file. Save it from your spreadsheet prog
 
 
 def _decode(content: bytes) -> str:
-    """UTF-8 (with or without a byte order mark), UTF-16 with its byte order mark (Excel's “Unicode Text”), or
-    Windows-1252 (Excel's "CSV" on Windows); anything else is refused rather than garbled."""
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            text = content.decode("utf-16")
-        except UnicodeDecodeError:
-            raise _file_refused(NOT_TEXT) from None
-    else:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = content.decode("cp1252")
-            except UnicodeDecodeError:
-                raise _file_refused(
-                    "Some characters in this file cannot be read: it is saved in an encoding we do not know. "
-                    "Save it from your spreadsheet program as “CSV UTF-8”, then import that."
-                ) from None
-    if "\x00" in text:  # UTF-16 without its byte order mark, or not text at all
-        raise _file_refused(NOT_TEXT)
-    return text
+    try:
+        return csv_text(content, not_text=NOT_TEXT, then="import")
+    except NotCsvText as refused:
+        raise _file_refused(str(refused)) from None
 
 
 @transaction.atomic

@@ -7,7 +7,6 @@ do and every mistake the lifecycle rules would refuse, row by row. Rows are matc
 `external_id`, so importing the same file again changes nothing and a changed row updates its place.
 """
 
-import codecs
 import csv
 import datetime
 import difflib
@@ -28,6 +27,7 @@ from accounts import services as account_services
 from accounts.models import Invitation, User
 from audit.services import audit_record
 from npqel.access import Action, access_for
+from npqel.csv_text import NotCsvText, csv_text
 from npqel.errors import DomainError
 from npqel.jobs import enqueue
 from npqel.words import plural
@@ -187,37 +187,27 @@ NOT_TEXT = (
 )
 
 
+def _audit_place(
+    options: "_Options", enrolment: Enrolment, action: str, *, before: dict | None, after: dict
+) -> None:
+    """Record in the audit trail a change the import wrote to a place directly (not through a service)."""
+    audit_record(
+        actor=options.by,
+        action=action,
+        obj_type="enrolment",
+        obj_id=enrolment.pk,
+        provider=options.provider,
+        label=services.place_label(enrolment),
+        before=before,
+        after=after,
+    )
+
+
 def _csv_text(content: bytes) -> str:
-    """The text of a CSV file as spreadsheet programs save it: UTF-8 (with or without a byte order mark), UTF-16
-    with its byte order mark (Excel's “Unicode Text”), or Windows-1252 (Excel's “CSV” on Windows, which is also
-    what most Latin-1 files hold). Refuses anything else rather than garble names."""
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            text = content.decode("utf-16")
-        except UnicodeDecodeError:
-            raise ImportRefused(NOT_TEXT) from None
-    elif b"\x00" in content[:4096]:
-        raise ImportRefused(NOT_TEXT)  # UTF-16 without its byte order mark, or not text at all
-    else:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = content.decode("cp1252")
-            except UnicodeDecodeError:
-                raise ImportRefused(
-                    "Some characters in this file cannot be read: it is saved in an encoding we do not know. "
-                    "Save it from your spreadsheet program as “CSV UTF-8”, then upload that."
-                ) from None
-    if "\x00" in text[:4096]:
-        raise ImportRefused(NOT_TEXT)  # UTF-32, or another encoding whose every letter holds a zero byte
-    if "\x00" in text:  # PostgreSQL cannot keep one, and no name holds one
-        row = text[: text.index("\x00")].count("\n") + 1
-        raise ImportRefused(
-            f"Row {row} holds a character that is not text (a NUL byte). Save the file again as “CSV UTF-8” "
-            "from your spreadsheet program, then upload that."
-        )
-    return text
+    try:
+        return csv_text(content, not_text=NOT_TEXT)
+    except NotCsvText as refused:
+        raise ImportRefused(str(refused)) from None
 
 
 def _csv_rows(content: bytes) -> Iterator[list[str]]:
@@ -810,13 +800,10 @@ def _history(
         record_, created = EarlierRecord.objects.get_or_create(enrolment=enrolment, defaults=earlier)
         changed = {k: v for k, v in earlier.items() if created or getattr(record_, k) != v}
         if changed:
-            audit_record(
-                actor=options.by,
-                action="enrolment.earlier_record_updated",
-                obj_type="enrolment",
-                obj_id=enrolment.pk,
-                provider=options.provider,
-                label=services.place_label(enrolment),
+            _audit_place(
+                options,
+                enrolment,
+                "enrolment.earlier_record_updated",
                 before=None if created else {k: getattr(record_, k) for k in changed},
                 after=changed,
             )
@@ -867,13 +854,10 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
             # Enrolled by hand before: the file's id adopts that place instead of making a second one.
             enrolment.external_id = row.text("external_id")
             enrolment.save(update_fields=["external_id", "updated_at"])
-            audit_record(
-                actor=options.by,
-                action="enrolment.updated",
-                obj_type="enrolment",
-                obj_id=enrolment.pk,
-                provider=options.provider,
-                label=services.place_label(enrolment),
+            _audit_place(
+                options,
+                enrolment,
+                "enrolment.updated",
                 before={"external_id": ""},
                 after={"external_id": enrolment.external_id},
             )
@@ -915,15 +899,8 @@ def _import_row(row: Row, options: _Options, report: ImportReport) -> None:
             services.enrolment_import_update(by=options.by, enrolment=enrolment, changes=update, notes=notes)
             result.changes.extend(note for note in notes if note not in result.changes)
     if audit.after:
-        audit_record(
-            actor=options.by,
-            action="enrolment.participant_updated",
-            obj_type="enrolment",
-            obj_id=enrolment.pk,
-            provider=options.provider,
-            label=services.place_label(enrolment),
-            before=audit.before,
-            after=audit.after,
+        _audit_place(
+            options, enrolment, "enrolment.participant_updated", before=audit.before, after=audit.after
         )
     _history(row, options, enrolment, report, result)
     if result.action == "unchanged" and result.changes:

@@ -14,7 +14,6 @@ Schemathesis is used through its non-lazy pytest integration (the schema is load
 
 import pytest
 import schemathesis
-from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -29,7 +28,6 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import User
 from accounts.services import api_token_create, invitation_create
-from npqel.demo import demo_load
 from programmes.models import Provider
 
 CHECKS = [
@@ -85,23 +83,17 @@ def _keep_test_transaction():
 
 
 @pytest.fixture(scope="module")
-def demo_world(django_db_setup, django_db_blocker):
-    """The demo data plus an invitation at two providers, loaded once for the module (each test's own writes
-    roll back with its transaction) and flushed at the end, so later tests start from an empty database."""
-    try:
-        with django_db_blocker.unblock():
-            demo_load()
-            for slug in ("olp", "llse"):
-                invitation_create(
-                    invited_by=User.objects.get(email=f"provider-admin@{slug}.example"),
-                    email=f"new-coach@{slug}.example",
-                    role="coach",
-                    provider=Provider.objects.get(slug=slug),
-                )
-        yield
-    finally:  # also when loading failed half way: later tests never see the demo's rows
-        with django_db_blocker.unblock():
-            call_command("flush", interactive=False, verbosity=0)
+def demo_world(demo_for_module, django_db_blocker):
+    """The demo data, loaded once for the module (tests/conftest.py), plus an invitation at two providers; each
+    test's own writes roll back with its transaction."""
+    with django_db_blocker.unblock():
+        for slug in ("olp", "llse"):
+            invitation_create(
+                invited_by=User.objects.get(email=f"provider-admin@{slug}.example"),
+                email=f"new-coach@{slug}.example",
+                role="coach",
+                provider=Provider.objects.get(slug=slug),
+            )
 
 
 @pytest.fixture
@@ -119,7 +111,7 @@ def call_and_validate(case, api_key: str) -> None:
 
 @fuzzing.parametrize()
 @pytest.mark.parametrize("actor", list(ACTORS))
-@settings(FAST, max_examples=5)  # the bad_input module sends every operation as every role besides
+@settings(FAST, max_examples=3)  # tests/bad_input sends every operation as every role on real objects besides
 def test_random_requests_get_documented_responses(case, api_key):
     call_and_validate(case, api_key)
 
