@@ -10,7 +10,6 @@ only matter for recurring events; UTC leaves nothing to each client's reading of
 import datetime
 from collections.abc import Iterable
 
-import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -23,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from npqel.access import Access, Action, Role, access_for
-from programmes import selectors, services
+from programmes import ical, selectors, services
 from programmes.models import Session
 
 CALENDAR_NAME = "NPQEL sessions"
@@ -101,7 +100,7 @@ def calendar_feed(request: HttpRequest, key: str) -> HttpResponse:
     feed = selectors.calendar_feed_for_key(key=key)
     services.calendar_feed_record_use(feed=feed)
     calendar = _calendar(request, viewer=feed.user, sessions=_feed_sessions(feed.user), subscription=True)
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(calendar.encode(), content_type="text/calendar; charset=utf-8")
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     response["Content-Disposition"] = 'inline; filename="npqel-sessions.ics"'
@@ -115,7 +114,7 @@ def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
     see, for a participant the sessions of their own place (linked from their home page)."""
     session = selectors.session_file_get(user=request.user, pk=pk)
     calendar = _calendar(request, viewer=request.user, sessions=[session], subscription=False)
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(calendar.encode(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(session)}"'
     response["Cache-Control"] = "private"
     return response
@@ -123,23 +122,37 @@ def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _calendar(
     request: HttpRequest, *, viewer: object, sessions: Iterable[Session], subscription: bool
-) -> icalendar.Calendar:
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+) -> str:
+    properties = [
+        ("VERSION", "2.0"),
+        ("PRODID", ical.text(PRODID)),
+        ("CALSCALE", "GREGORIAN"),
+        ("METHOD", "PUBLISH"),
+    ]
     if subscription:
         # Only on the feed: Outlook opens a single .ics carrying a calendar name as a separate calendar.
-        calendar.add("x-wr-calname", CALENDAR_NAME)
-        calendar.add("x-wr-caldesc", "Your NPQEL sessions, from NPQEL Programme Manager")
-        calendar.add("refresh-interval", datetime.timedelta(hours=1), parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", datetime.timedelta(hours=1))
-    stamp = timezone.now().astimezone(datetime.UTC).replace(microsecond=0)
+        properties += [
+            ("X-WR-CALNAME", ical.text(CALENDAR_NAME)),
+            ("X-WR-CALDESC", ical.text("Your NPQEL sessions, from NPQEL Programme Manager")),
+            ("REFRESH-INTERVAL;VALUE=DURATION", "PT1H"),
+            ("X-PUBLISHED-TTL", "PT1H"),
+        ]
+    stamp = ical.utc(timezone.now())
     access = access_for(viewer)
-    for session in sessions:
-        calendar.add_component(_event(request, session, stamp=stamp, linked=_may_open(access, session)))
-    return calendar
+    # The session pages' address worked out once: reverse() and build_absolute_uri() for each event cost more
+    # than writing it.
+    site = request.build_absolute_uri("/")[:-1]
+    page_path = reverse("session_detail", kwargs={"pk": 0})  # /sessions/0/
+    events = [
+        _event(
+            session,
+            stamp=stamp,
+            page=site + page_path.replace("/0/", f"/{session.pk}/"),
+            linked=_may_open(access, session),
+        )
+        for session in sessions
+    ]
+    return ical.component("VCALENDAR", properties, events)
 
 
 def _may_open(access: Access, session: Session) -> bool:
@@ -147,26 +160,26 @@ def _may_open(access: Access, session: Session) -> bool:
     return access.may(Action.VIEW_COHORTS, session.cohort.programme.provider_id)
 
 
-def _event(
-    request: HttpRequest, session: Session, *, stamp: datetime.datetime, linked: bool
-) -> icalendar.Event:
+def _event(session: Session, *, stamp: str, page: str, linked: bool) -> str:
     cohort = session.cohort
-    event = icalendar.Event()
-    event.add("uid", f"session-{session.pk}@npqel")
-    event.add("dtstamp", stamp)
-    event.add("dtstart", _utc(session.starts_at))
-    event.add("dtend", _utc(session.ends_at))
-    event.add("summary", f"{session.display_title} – {cohort.programme.name}, {cohort.code}")
+    properties = [
+        ("UID", f"session-{session.pk}@npqel"),
+        ("DTSTAMP", stamp),
+        ("DTSTART", ical.utc(session.starts_at)),
+        ("DTEND", ical.utc(session.ends_at)),
+        ("SUMMARY", ical.text(f"{session.display_title} – {cohort.programme.name}, {cohort.code}")),
+    ]
     location = session.venue or session.online_link
     if location:
-        event.add("location", location)
-    page = request.build_absolute_uri(reverse("session_detail", kwargs={"pk": session.pk}))
+        properties.append(("LOCATION", ical.text(location)))
     if linked:
-        event.add("url", page)
-    event.add("description", _description(session, page=page if linked else None))
-    event.add("status", "CONFIRMED")
-    event.add("transp", "OPAQUE")
-    return event
+        properties.append(("URL", page))
+    properties += [
+        ("DESCRIPTION", ical.text(_description(session, page=page if linked else None))),
+        ("STATUS", "CONFIRMED"),
+        ("TRANSP", "OPAQUE"),
+    ]
+    return ical.component("VEVENT", properties)
 
 
 def _description(session: Session, *, page: str | None) -> str:
@@ -190,10 +203,6 @@ def _description(session: Session, *, page: str | None) -> str:
     if page:
         lines.append(f"Details: {page}")
     return "\n".join(lines)
-
-
-def _utc(moment: datetime.datetime) -> datetime.datetime:
-    return moment.astimezone(datetime.UTC)
 
 
 def _filename(session: Session) -> str:
