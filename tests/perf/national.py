@@ -315,6 +315,8 @@ NO_TARGET_SHARE = 0.04
 class Timings:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    # The dataset was found in the database, kept by --reuse-db from an earlier run, and not generated (or timed).
+    kept: bool = False
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -545,7 +547,12 @@ def national_dataset() -> Timings:
     session and shared by the others; generated again if a transactional test has emptied the database since.
     Call it with the database unblocked, outside a test's transaction."""
     global _generated
-    if _generated is None or not Provider.objects.filter(slug="provider-00").exists():
+    there = Provider.objects.filter(slug="provider-00").exists()
+    if _generated is None and there:
+        # Kept by --reuse-db from an earlier run: generate() commits all of it or nothing, so it is whole.
+        print("\nThe national dataset is kept from an earlier run (--reuse-db): not generated again.")
+        _generated = Timings(kept=True)
+    if _generated is None or not there:
         _generated = generate()
         print("\nGenerating the national dataset:\n" + _generated.report())
         with connection.cursor() as cursor:

@@ -97,6 +97,8 @@ def measure(user, url: str) -> tuple[float, float, int]:
 
 def test_generating_the_national_dataset_fits_its_budget(national):
     timings = national["timings"]
+    if timings.kept:
+        pytest.skip("the dataset was kept from an earlier run (--reuse-db), so its generation was not timed")
     assert timings.rows["providers"] == 40
     assert timings.rows["cohorts"] == 1_200
     assert timings.rows["enrolments"] == 50_000
