@@ -7,7 +7,7 @@ email, and the script files they open are copies with the author fields stripped
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.http import Http404
 
 from accounts.models import User
@@ -37,31 +37,44 @@ from programmes.models import Cohort
 QUEUE_RELATED = ("submission__task__scheme__programme__provider", "submission__result", "marking")
 
 
+# How many marked scripts the queue lists, the most recently given first: an assessor of several years has marked
+# hundreds, and the page is for what is still to do.
+MARKED_SHOWN = 50
+
+
 @dataclass
 class Queue:
     to_mark: list[Allocation]
-    done: list[Allocation]
+    done: list[Allocation]  # the MARKED_SHOWN most recently given
+    done_count: int = 0
 
 
 def marking_queue(*, user: User) -> Queue:
-    """The scripts allocated to this assessor: those still to mark (due soonest first), then those marked."""
+    """The scripts allocated to this assessor: all those still to mark (due soonest first), then the most recently
+    given of those marked, in three queries however many there are."""
     require_page(user, Action.MARK_SCRIPTS, "Only assessors have a marking queue.")
-    allocations = list(
-        Allocation.objects.filter(assessor=user, ended_at__isnull=True)
+    allocations = Allocation.objects.filter(assessor=user, ended_at__isnull=True).annotate(
+        # A lead's work is done when the script has its result; any other marker's once their marks are submitted.
+        finished=Case(
+            When(Q(kind=Allocation.Kind.LEAD) & Q(submission__result__isnull=False), then=Value(True)),
+            When(
+                ~Q(kind=Allocation.Kind.LEAD) & Q(marking__status=Marking.Status.SUBMITTED), then=Value(True)
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+    to_mark = list(
+        allocations.filter(finished=False)
         .select_related(*QUEUE_RELATED)
         .order_by("due_on", "submission__candidate_number", "pk")
     )
-    to_mark, done = [], []
-    for allocation in allocations:
-        finished = (
-            hasattr(allocation.submission, "result")
-            if allocation.kind == Allocation.Kind.LEAD
-            else getattr(allocation, "marking", None) is not None
-            and allocation.marking.status == Marking.Status.SUBMITTED
-        )
-        (done if finished else to_mark).append(allocation)
-    done.sort(key=lambda a: a.allocated_at, reverse=True)
-    return Queue(to_mark=to_mark, done=done)
+    done = allocations.filter(finished=True)
+    return Queue(
+        to_mark=to_mark,
+        done=list(done.select_related(*QUEUE_RELATED).order_by("-allocated_at", "-pk")[:MARKED_SHOWN]),
+        done_count=done.count(),
+    )
 
 
 def allocation_for_assessor(*, user: User, pk: int) -> Allocation:

@@ -13,7 +13,7 @@ import time_machine
 from django.urls import reverse
 from django.utils.html import escape
 
-from assessment import services
+from assessment import marking_selectors, services
 from assessment.models import Allocation, ConflictDeclaration, Marking, Result
 from npqel.access import Role
 from tests.assessment.factories import make_eligible, words
@@ -58,6 +58,25 @@ def test_the_queue_lists_my_scripts_by_candidate_number_in_a_fixed_number_of_que
         page = client.get(reverse("marking_queue")).content.decode()
     assert "To mark (3)" in page
     assert not any(html.escape(s.enrolment.participant.user.full_name) in page for s in setup.scripts)
+
+
+def test_the_queue_lists_every_script_to_mark_and_only_the_most_recent_marked(
+    provider, signed_in, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(marking_selectors, "MARKED_SHOWN", 2)
+    setup = marking_cohort(provider, 4, second_share=0)
+    ann = setup.assessors[0]
+    marked = [allocate(script, ann) for script in setup.scripts[:3]]
+    for allocation in marked:
+        mark(allocation, "pass")
+    allocate(setup.scripts[3], ann)
+    client = signed_in(ann)
+    with django_assert_max_num_queries(9):
+        page = client.get(reverse("marking_queue")).content.decode()
+    assert "To mark (1)" in page and setup.scripts[3].candidate_number in page
+    assert "Marked (3)" in page and "The 2 given to you most recently." in page
+    shown = [a.submission.candidate_number in page for a in marked]
+    assert shown == [False, True, True]  # the first given is left out
 
 
 def test_the_marking_page_shows_the_script_beside_the_form_and_submits(provider, signed_in):
