@@ -203,15 +203,13 @@ def _audit_place(
     )
 
 
-def _csv_text(content: bytes) -> str:
+def _csv_rows(content: bytes, *, not_text: str = NOT_TEXT) -> Iterator[list[str]]:
+    """The rows of a CSV file, its delimiter sniffed (comma, semicolon or tab); `not_text` is what to say of a file
+    that is not text (npqel/csv_text.py)."""
     try:
-        return csv_text(content, not_text=NOT_TEXT)
+        text = csv_text(content, not_text=not_text)
     except NotCsvText as refused:
         raise ImportRefused(str(refused)) from None
-
-
-def _csv_rows(content: bytes) -> Iterator[list[str]]:
-    text = _csv_text(content)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:

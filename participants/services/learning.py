@@ -18,7 +18,6 @@ Decisions worth knowing:
   learning platforms export many (names, scores, course titles).
 """
 
-import codecs
 import datetime
 import re
 from collections import defaultdict
@@ -299,6 +298,12 @@ def _parse_day(text: str) -> datetime.date | None:
     return None
 
 
+NOT_TEXT = (
+    "This is not a CSV text file (perhaps an Excel workbook). Save it from your spreadsheet program as "
+    "“CSV UTF-8 (comma delimited)”, or export CSV from your learning platform, then upload that."
+)
+
+
 def _read(content: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
     """Where each of our columns is, and the data rows as (row number, cells). Refuses a file it cannot read."""
     if not content:
@@ -308,13 +313,11 @@ def _read(content: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
             f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. Split it into smaller files, "
             "for example one per course."
         )
-    unicode_text = content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # Excel's “Unicode Text”
-    if content[:4] == b"PK\x03\x04" or (b"\x00" in content[:4096] and not unicode_text):
-        raise ImportRefused(
-            "This is not a CSV text file (perhaps an Excel workbook). Save it from your spreadsheet program as "
-            "“CSV UTF-8 (comma delimited)”, or export CSV from your learning platform, then upload that."
-        )
-    lines = _csv_rows(content)  # decodes UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1252
+    if content[:4] == b"PK\x03\x04":  # a ZIP, as an Excel workbook is
+        raise ImportRefused(NOT_TEXT)
+    lines = _csv_rows(
+        content, not_text=NOT_TEXT
+    )  # UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1252
     header = next(lines, None)
     keys = [_header_key(name) for name in header or []]
     wanted = ", ".join(COLUMNS.values())

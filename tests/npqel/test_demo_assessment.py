@@ -20,15 +20,11 @@ from participants.models import Enrolment
 from programmes.models import Cohort, Programme
 from tests.assessment.factories import docx_bytes
 
-pytestmark = pytest.mark.django_db
+# The demo, loaded once for the module (tests/conftest.py); each test's writes roll back.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_for_module")]
 
 
-@pytest.fixture
-def demo(demo_for_module):
-    """The demo, loaded once for the module."""
-
-
-def test_every_demo_programme_and_cohort_has_its_assessment(demo):
+def test_every_demo_programme_and_cohort_has_its_assessment():
     assert AssessmentScheme.objects.count() == Programme.objects.count() == 5
     legacy = AssessmentScheme.objects.filter(programme__framework="legacy").first()
     assert [(t.main_word_limit, t.appendix_word_limit) for t in legacy.tasks.all()] == [
@@ -44,7 +40,7 @@ def test_every_demo_programme_and_cohort_has_its_assessment(demo):
     assert (Submission.objects.count(), Receipt.objects.count(), AssessmentWindow.objects.count()) == counts
 
 
-def test_ended_cohorts_passed_and_failed_places_submitted_real_files(demo):
+def test_ended_cohorts_passed_and_failed_places_submitted_real_files():
     ended = Enrolment.objects.filter(status__in=["completed", "failed"])
     assert ended.exists()
     for place in ended.select_related("cohort__programme__assessment_scheme"):
@@ -57,7 +53,7 @@ def test_ended_cohorts_passed_and_failed_places_submitted_real_files(demo):
     assert (checked.sha256, checked.words) == (stored.sha256, stored.words)
 
 
-def test_the_llse_demo_participant_can_submit_now(demo, client):
+def test_the_llse_demo_participant_can_submit_now(client):
     place = Enrolment.objects.get(participant__user__email="participant@llse.example")
     client.force_login(place.participant.user)
     page = client.get(reverse("my_task", args=[place.pk, 1])).content.decode()

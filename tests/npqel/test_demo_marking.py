@@ -10,15 +10,11 @@ from assessment.moderation import sample_redraw_check
 from npqel.demo import demo_load
 from participants.models import Enrolment
 
-pytestmark = pytest.mark.django_db
+# The demo, loaded once for the module (tests/conftest.py); each test's writes roll back.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_for_module")]
 
 
-@pytest.fixture
-def demo(demo_for_module):
-    """The demo, loaded once for the module."""
-
-
-def test_finished_places_have_released_results_that_match_them(demo):
+def test_finished_places_have_released_results_that_match_them():
     finished = Submission.objects.filter(enrolment__status__in=["completed", "failed"], status="submitted")
     assert finished.exists()
     assert not finished.filter(result__isnull=True).exists()
@@ -30,7 +26,7 @@ def test_finished_places_have_released_results_that_match_them(demo):
     assert Certificate.objects.count() == completed.count()
 
 
-def test_each_provider_has_a_reproducible_sample_with_every_verdict_in(demo):
+def test_each_provider_has_a_reproducible_sample_with_every_verdict_in():
     samples = list(ModerationSample.objects.all())
     assert len(samples) == 5
     for sample in samples:
@@ -40,7 +36,7 @@ def test_each_provider_has_a_reproducible_sample_with_every_verdict_in(demo):
     assert not Result.objects.filter(was_borderline=True, moderation_items__isnull=True).exists()
 
 
-def test_the_demo_assessor_has_scripts_to_mark(demo, client):
+def test_the_demo_assessor_has_scripts_to_mark(client):
     from accounts.models import User
 
     assessor = User.objects.get(email="assessor@olp.example")
@@ -53,7 +49,7 @@ def test_the_demo_assessor_has_scripts_to_mark(demo, client):
     assert client.get(reverse("marking_page", args=[allocation.pk])).status_code == 200
 
 
-def test_loading_the_demo_again_adds_no_marking(demo, settings):
+def test_loading_the_demo_again_adds_no_marking(settings):
     before = (Allocation.objects.count(), Result.objects.count(), ModerationSample.objects.count())
     demo_load()
     assert (Allocation.objects.count(), Result.objects.count(), ModerationSample.objects.count()) == before
