@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 
 
 class Role(StrEnum):
@@ -111,7 +111,7 @@ PLATFORM_STAFF_ACTIONS = frozenset(
 
 @dataclass(frozen=True)
 class Access:
-    """What one user holds, read once per request (two queries) and cached on the user object."""
+    """What one user holds, read once per request (one query) and cached on the user object."""
 
     user_id: int | None
     platform_staff: bool = False
@@ -164,18 +164,26 @@ def access_for(user: object) -> Access:
     from participants.models import Enrolment
     from programmes.models import StaffMembership
 
-    provider_roles: dict[int, set[Role]] = {}
-    for provider_id, role in StaffMembership.objects.filter(user=user).values_list("provider_id", "role"):
-        provider_roles.setdefault(provider_id, set()).add(Role(role))
-    enrolled = frozenset(
-        Enrolment.objects.filter(participant__user=user).values_list("provider_id", flat=True).distinct()
+    # One query for both: the user's staff roles by provider, and the providers where they hold a place.
+    staff_roles = StaffMembership.objects.filter(user=user).values_list("provider_id", "role").order_by()
+    places = (
+        Enrolment.objects.filter(participant__user=user)
+        .values_list("provider_id", Value(Role.PARTICIPANT.value, output_field=CharField()))
+        .order_by()
     )
+    provider_roles: dict[int, set[Role]] = {}
+    enrolled: set[int] = set()
+    for provider_id, role in staff_roles.union(places):
+        if role == Role.PARTICIPANT:
+            enrolled.add(provider_id)
+        else:
+            provider_roles.setdefault(provider_id, set()).add(Role(role))
     access = Access(
         user_id=user.pk,  # type: ignore[attr-defined]
         platform_staff=bool(getattr(user, "is_platform_staff", False)),
         moderator=bool(getattr(user, "is_moderator", False)),
         provider_roles={pid: frozenset(roles) for pid, roles in provider_roles.items()},
-        enrolled_provider_ids=enrolled,
+        enrolled_provider_ids=frozenset(enrolled),
     )
     user._npqel_access = access  # type: ignore[attr-defined]
     return access

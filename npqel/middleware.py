@@ -28,4 +28,9 @@ def needs_mfa_setup(user: object) -> bool:
     """True when the user's role requires a second factor and they have none yet."""
     if not access_for(user).needs_mfa:
         return False
-    return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    # Kept on the user object for the rest of the request, like its roles: the API asks again.
+    has_one = getattr(user, "_npqel_has_second_factor", None)
+    if has_one is None:
+        has_one = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        user._npqel_has_second_factor = has_one  # type: ignore[attr-defined]
+    return not has_one

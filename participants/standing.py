@@ -14,7 +14,7 @@ Applied and accepted places have not started, and withdrawn, passed or failed on
 """
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -23,6 +23,7 @@ from npqel.words import plural
 from participants.eligibility import Figures, engagement_risks
 from participants.models import Engagement, Enrolment, EnrolmentChange
 from participants.services import Deadline
+from programmes.models import Programme
 from programmes.timetable import add_months
 
 LONG_DEFERRAL_MONTHS = 12
@@ -46,7 +47,11 @@ def countdown(days_left: int) -> str:
 
 def deferred_since(enrolment: Enrolment, changes: Iterable[EnrolmentChange]) -> datetime.date | None:
     """The day the current deferral began (None unless the place is deferred and its history says when)."""
-    if enrolment.status != Status.DEFERRED:
+    return _deferred_since(enrolment.status, changes)
+
+
+def _deferred_since(status: str, changes: Iterable[EnrolmentChange]) -> datetime.date | None:
+    if status != Status.DEFERRED:
         return None
     starts = [
         c.effective_on for c in changes if c.to_status == Status.DEFERRED and c.from_status != Status.DEFERRED
@@ -85,18 +90,42 @@ def at_risk_reasons(
     enrolment)."""
     if enrolment.status not in AT_RISK_STATUSES:
         return []
-    programme = enrolment.cohort.programme
-    engagement = figures if figures is not None else engagement_of(enrolment)
+    return risk_reasons(
+        status=enrolment.status,
+        programme=enrolment.cohort.programme,
+        engagement=figures if figures is not None else engagement_of(enrolment),
+        presented=_presented(enrolment),
+        deadline=deadline,
+        changes=changes,
+        today=today,
+    )
+
+
+def risk_reasons(
+    *,
+    status: str,
+    programme: Programme,
+    engagement: Figures | None,
+    presented: bool,
+    deadline: Deadline,
+    changes: Iterable[EnrolmentChange],
+    today: datetime.date,
+) -> list[str]:
+    """at_risk_reasons from the parts of a place rather than its Enrolment object, for a list read as plain
+    rows (the API's list of enrolments): its status, programme, stored engagement, whether it has presented
+    for final assessment, its deadline and its status changes."""
+    if status not in AT_RISK_STATUSES:
+        return []
     reasons = engagement_risks(engagement, programme) if engagement is not None and engagement.at_risk else []
     days_left = deadline.days_left(today)
-    if not _presented(enrolment):
+    if not presented:
         if days_left < 0:
             reasons.append(f"Deadline passed {plural(-days_left, 'day')} ago with nothing submitted")
         elif days_left == 0:
             reasons.append("Deadline is today and nothing is submitted")
         elif days_left <= programme.at_risk_deadline_days:
             reasons.append(f"Deadline in {plural(days_left, 'day')} with nothing submitted")
-    since = deferred_since(enrolment, changes)
+    since = _deferred_since(status, changes)
     if since is not None and add_months(since, LONG_DEFERRAL_MONTHS) < today:
         months = whole_months(since, today)
         if months > LONG_DEFERRAL_MONTHS:
@@ -114,19 +143,6 @@ def with_submitted(places: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
             Submission.objects.filter(enrolment=OuterRef("pk"), status__in=SUBMITTED_STATUSES)
         )
     )
-
-
-def mark_submitted(places: Sequence[Enrolment]) -> None:
-    """Set `submitted_here` on each of these places (a page of a list) in one query. For a page of a long list
-    this replaces `with_submitted`: asked for over a thousand places, PostgreSQL answers that subquery by reading
-    every submission on the platform, however few places the page shows."""
-    submitted = set(
-        Submission.objects.filter(
-            enrolment_id__in=[place.pk for place in places], status__in=SUBMITTED_STATUSES
-        ).values_list("enrolment_id", flat=True)
-    )
-    for place in places:
-        place.submitted_here = place.pk in submitted
 
 
 def _presented(enrolment: Enrolment) -> bool:

@@ -780,17 +780,17 @@ def grow(world: dict, n: int) -> None:
         SessionFactory(cohort=cohort, component=component, group=group)
 
 
-# With a key: the key and its user (1), the user's roles (2), the count (1) and the page (1); lists whose rows
+# With a key: the key and its user (1), the user's roles (1), the count (1) and the page (1); lists whose rows
 # hold lists of ids prefetch them (1): components' content areas, groups' facilitators.
 LIST_QUERIES = [
     (role, path, queries)
     for role in (Role.PROVIDER_ADMIN, Role.FACILITATOR, Role.PLATFORM_STAFF)
     for path, queries in [
-        ("programmes", 5),
-        ("components", 6),
-        ("groups", 6),
-        ("sessions", 5),
-        ("cohorts", 5),
+        ("programmes", 4),
+        ("components", 5),
+        ("groups", 5),
+        ("sessions", 4),
+        ("cohorts", 4),
     ]
 ]
 

@@ -579,9 +579,9 @@ def test_transcript_queries_do_not_grow_with_components(
     _more_components(passed, extra)
     client.force_login(admin)
     url = reverse("transcript_download", args=[passed.pk])
-    # session, user, roles (2), the admin's second factor, the place with its certificate, its status
+    # session, user, roles (1), the admin's second factor, the place with its certificate, its status
     # history, engagement (2), components, tasks, submissions with their results.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
 
 
@@ -589,6 +589,6 @@ def test_certificate_download_queries(client, passed, django_assert_num_queries)
     certificate_issue(enrolment=passed)
     client.force_login(passed.participant.user)
     url = reverse("certificate_download", args=[passed.pk])
-    # session, user, roles (2), the place with its certificate, its status history.
-    with django_assert_num_queries(7):
+    # session, user, roles (1), the place with its certificate, its status history.
+    with django_assert_num_queries(6):
         assert client.get(url).status_code == 200

@@ -24,9 +24,9 @@ from tests.programmes.factories import ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, roles (2), second factor, the task, criteria, their statements, omissions, marking started.
-PAGE_QUERIES = 10
-FORM_QUERIES = 9
+# Session, user, roles (1), second factor, the task, criteria, their statements, omissions, marking started.
+PAGE_QUERIES = 9
+FORM_QUERIES = 8
 
 
 @pytest.fixture(autouse=True)
@@ -219,7 +219,7 @@ def test_the_criterion_form_reads_in_a_fixed_number_of_queries(
     client.force_login(admin)
     url = reverse("mark_scheme_criterion_edit", args=[criterion.pk])
     client.get(url)
-    # Session, user, roles (2), second factor, the criterion, marking started, statements, those linked.
+    # Session, user, roles (1), second factor, the criterion, marking started, statements, those linked.
     with django_assert_num_queries(FORM_QUERIES):
         client.get(url)
     for n in range(4):

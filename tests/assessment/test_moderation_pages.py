@@ -142,14 +142,14 @@ def test_the_sample_pages_take_the_same_queries_however_many_scripts(
     client.force_login(admin)
     small = grow(2)
     listing = reverse("moderation_samples", args=[world.provider.slug])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get(listing).status_code == 200
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         assert client.get(reverse("moderation_sample", args=[small.pk])).status_code == 200
     large = grow(9)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get(listing).status_code == 200
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         page = client.get(reverse("moderation_sample", args=[large.pk]))
     assert "2 of 9 recorded: the moderator agrees with 2 (100.00% accuracy)" in text(page)
 
@@ -169,7 +169,7 @@ def test_the_marking_quality_page_shows_each_assessor_and_accuracy(
     )
     client.force_login(admin)
     url = reverse("marking_quality", args=[world.provider.slug])
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         page = text(client.get(url))
     assert "Assessments made 3 Moderated 2 (66.67%) Moderator agreed 1 Accuracy 50.00%" in page
     assert "Ann Marker 3 first, 0 second, 0 lead 3 21.33 2 0 1 2 of 3 50.00%" in page
@@ -226,7 +226,7 @@ def test_the_queue_lists_every_providers_scripts_waiting_anonymously(
 ):
     mine_item, their_item, mine, theirs = two_providers
     client.force_login(moderator)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("moderation_queue"))
     page = text(response)
     assert "2 scripts waiting for a verdict, in 2 samples." in page
@@ -244,11 +244,11 @@ def test_the_queue_takes_the_same_queries_however_many_samples(
 ):
     client.force_login(moderator)
     drawn_sample(world, by=admin, results=2)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(reverse("moderation_queue"))
     for _ in range(3):
         drawn_sample(world, by=admin, results=4)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert "14 scripts waiting" in text(client.get(reverse("moderation_queue")))
 
 
@@ -258,7 +258,7 @@ def test_the_script_page_shows_the_markings_but_never_who_wrote_it(
     item, _, mine, theirs = two_providers
     client.force_login(moderator)
     url = reverse("moderation_item", args=[item.pk])
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(url)
     page = text(response)
     assert f"Candidate {mine.submission.candidate_number}" in page

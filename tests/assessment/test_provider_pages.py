@@ -461,10 +461,10 @@ def test_the_cohort_page_takes_the_same_queries_for_three_places_as_for_fifteen(
         client.force_login(admin)
         url = reverse("cohort_assessment", args=[cohort.pk])
         grow(2)
-        with django_assert_num_queries(17):
+        with django_assert_num_queries(16):
             assert client.get(url).status_code == 200
         grow(12)
-        with django_assert_num_queries(17):
+        with django_assert_num_queries(16):
             response = client.get(url)
     assert text(response).count("Person ") >= 14
 
@@ -651,10 +651,10 @@ def test_the_queue_takes_the_same_queries_however_many_requests(
         client.force_login(admin)
         url = reverse("extension_queue", args=[provider.slug])
         grow(1)
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(11):
             assert client.get(url).status_code == 200
         grow(8)
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(11):
             assert client.get(url).status_code == 200
 
 

@@ -298,9 +298,9 @@ def test_the_task_page_takes_the_same_queries_however_many_versions(client, djan
         with CaptureQueriesContext(connection) as five:
             client.get(page)
     assert len(five) == len(one)
-    # Session, user, roles (2); the place, its changes and deadline policies; the task; its tasks, windows,
+    # Session, user, roles (1); the place, its changes and deadline policies; the task; its tasks, windows,
     # submissions, versions, files, receipts, extensions, overrides and eligibility.
-    assert len(one) == 17
+    assert len(one) == 16
 
 
 def test_a_place_that_submitted_is_no_longer_at_risk_over_its_deadline(client, provider):

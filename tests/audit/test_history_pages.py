@@ -167,12 +167,12 @@ def test_the_page_takes_the_same_queries_however_many_events(
         event(provider)
     client.force_login(admin)
     client.get(history(provider))  # the session and anything cached on first use
-    with django_assert_num_queries(7):
-        # Session, user, roles (2), the second factor's check, the provider, one page of events.
+    with django_assert_num_queries(6):
+        # Session, user, roles (1), the second factor's check, the provider, one page of events.
         assert client.get(history(provider)).status_code == 200
     for n in range(120):
         event(provider, label=f"Person {n} at Day 2")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         page = client.get(history(provider)).content.decode()
     assert page.count("Changed the register mark of") == 50
 

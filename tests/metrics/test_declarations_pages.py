@@ -185,7 +185,7 @@ def test_the_page_reads_in_a_fixed_number_of_queries(
     client.force_login(admin)
     url = reverse("declarations", args=[provider.slug])
     client.get(url)  # the session and anything cached once
-    with django_assert_num_queries(12) as few:
+    with django_assert_num_queries(11) as few:
         page = client.get(url).content.decode()
     assert "1 declaration sent to DfE before was voided since" in text(page)
     places(15)

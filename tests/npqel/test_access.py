@@ -35,7 +35,7 @@ def test_roles_are_read_once_per_request(make_person, provider):
         access_for(user)
     with CaptureQueriesContext(connection) as second:
         access_for(user)
-    assert len(first) == 2 and len(second) == 0
+    assert len(first) == 1 and len(second) == 0
 
 
 def test_platform_staff_filter_keeps_everything_even_inside_an_or(make_person, provider, other_provider):

@@ -562,17 +562,17 @@ def test_query_counts_are_pinned_and_flat(client, provider, facilitator, django_
             checkin.check_in(by=user_of(p), code=code)
     client.force_login(facilitator)
     with at(16, 10):
-        # Session, user, roles (2); the session and its original; the code; the counts.
-        with django_assert_num_queries(7):
+        # Session, user, roles (1); the session and its original; the code; the counts.
+        with django_assert_num_queries(6):
             response = client.get(reverse("session_check_in", args=[session.pk]))
         assert f"{n // 2} of {n} people expected" in response.content.decode()
     last = user_of(places[-1])
     client.force_login(last)
     with at(16, 11):
-        # Session, user, roles (2); savepoint; codes; the place expected; lock; code still open; the mark
+        # Session, user, roles (1); savepoint; codes; the place expected; lock; code still open; the mark
         # (read for the answer, and again by the register's own writer); insert mark, insert its history, insert
         # its audit-trail event, queue engagement; release savepoint.
-        with django_assert_num_queries(16):
+        with django_assert_num_queries(15):
             response = client.post(reverse("check_in"), {"code": code})
     assert response.status_code == 200
     assert Attendance.objects.filter(session=session).count() == n // 2 + 1

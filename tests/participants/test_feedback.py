@@ -456,13 +456,13 @@ def test_results_pages_query_counts_are_pinned(client, cohort, admin, launch, dj
     )
     FeedbackRating.objects.bulk_create(FeedbackRating(enrolment=p, rating=8, rated_at=NOW) for p in places)
     client.force_login(admin)
-    # Session, user, roles (2), second factor; the session; its ratings.
-    with django_assert_num_queries(7):
+    # Session, user, roles (1), second factor; the session; its ratings.
+    with django_assert_num_queries(6):
         page = Page(client.get(reverse("session_feedback", args=[launch.pk])))
     assert f"People who rated it {n}" in page.text
-    # Session, user, roles (2), second factor; the cohort; its sessions with their counts; the programme's
+    # Session, user, roles (1), second factor; the cohort; its sessions with their counts; the programme's
     # ratings.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         page = Page(client.get(reverse("cohort_feedback", args=[cohort.pk])))
     assert len(page.rows) == n + 2 + 11 + 1  # sessions and header; the programme's spread and header
 
@@ -569,8 +569,8 @@ def test_the_participants_feedback_page_query_count_is_pinned(
             enrolment=amara, session=session, status=Attendance.Status.PRESENT, marked_at=NOW
         )
     client.force_login(amara.participant.user)
-    # Session, user, roles (2); the place; its ended sessions, their ratings and marks; the programme's rating;
+    # Session, user, roles (1); the place; its ended sessions, their ratings and marks; the programme's rating;
     # the last session's end.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         page = Page(client.get(reverse("my_feedback", args=[amara.pk])))
     assert len(page.rows) == n + 1

@@ -607,10 +607,10 @@ def test_query_count_is_pinned_and_does_not_grow_with_sessions_or_components(
         cohort=cohort, task=task, opens_on=D(2026, 11, 20), closes_on=D(2026, 11, 27)
     )
     client.force_login(enrolment.participant.user)
-    # Session, user, roles (2); places, their status changes, deadline policies, instalments; components;
+    # Session, user, roles (1); places, their status changes, deadline policies, instalments; components;
     # sessions and the originals of repeats; the places' engagement and parts (2, however many places); the
     # final assessment's tasks, windows, submissions, extensions, overrides and eligibility (6).
-    pinned = 20  # 19, and the place's certificates (issue 7)
+    pinned = 19  # 18, and the place's certificates (issue 7)
 
     grow(cohort, programme, groups[0], 5)
     with django_assert_num_queries(pinned):

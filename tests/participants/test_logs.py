@@ -468,8 +468,8 @@ def test_the_learning_page_query_count_is_pinned(client, amara, me, reading, dja
         for i in range(n)
     )
     client.force_login(me)
-    # Session, user, roles (2); the place; its self-directed components; its logs.
-    with django_assert_num_queries(7):
+    # Session, user, roles (1); the place; its self-directed components; its logs.
+    with django_assert_num_queries(6):
         page = Page(client.get(reverse("my_learning", args=[amara.pk])))
     assert page.text.count("Log ") >= n
 
@@ -490,8 +490,8 @@ def test_the_coaching_page_query_count_is_pinned(
         for i in range(n)
     )
     client.force_login(me)
-    # Session, user, roles (2); the place; its coaching; the programme's coaching components.
-    with django_assert_num_queries(7):
+    # Session, user, roles (1); the place; its coaching; the programme's coaching components.
+    with django_assert_num_queries(6):
         page = Page(client.get(reverse("my_coaching", args=[amara.pk])))
     assert len([row for row in page.rows if row[1].startswith("Focus ")]) == n
 
@@ -551,8 +551,8 @@ def test_the_coachee_list_query_count_is_pinned(
         for p in places
     )
     client.force_login(coach)
-    # Session, user, roles (2); the coachees with their counts.
-    with django_assert_num_queries(5):
+    # Session, user, roles (1); the coachees with their counts.
+    with django_assert_num_queries(4):
         page = Page(client.get(reverse("coachees")))
     assert len(page.rows) == n + 1
 
@@ -628,8 +628,8 @@ def test_the_coaching_log_query_count_is_pinned(client, amara, coach, coaching, 
         for i in range(n)
     )
     client.force_login(coach)
-    # Session, user, roles (2); the place; the programme's coaching components; its coaching.
-    with django_assert_num_queries(7):
+    # Session, user, roles (1); the place; the programme's coaching components; its coaching.
+    with django_assert_num_queries(6):
         page = Page(client.get(reverse("enrolment_coaching", args=[amara.pk])))
     assert len([row for row in page.rows if row[1].startswith("Focus ")]) == n
 

@@ -481,9 +481,9 @@ def test_a_coach_changed_today_does_not_stop_recording_an_earlier_deferral(admin
 def test_record_query_count_is_pinned_and_flat(client, admin, amara, django_assert_num_queries):
     client.force_login(admin)
     url = reverse("enrolment_detail", args=[amara.pk])
-    # The place and its history (8 before issue 5); its engagement measured now and its parts (2), the
+    # The place and its history (7 before issue 5); its engagement measured now and its parts (2), the
     # programme's components (1), the components recorded as done (1).
-    pinned = 13  # and the certificates (issue 7)
+    pinned = 12  # and the certificates (issue 7)
     with django_assert_num_queries(pinned):
         assert client.get(url).status_code == 200
     for n in range(30):

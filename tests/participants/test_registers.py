@@ -389,18 +389,18 @@ def test_register_query_counts_are_pinned_and_flat(
     client.force_login(facilitator)
     url = reverse("session_register", args=[session.pk])
     with at(16, 10):
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(6):
             response = client.get(url)
         assert response.content.decode().count("Person ") >= n
         # Half changed to late, a quarter marked for the first time: every kind of write at once (and the
         # cohort queued for its engagement to be recomputed: one more; and one INSERT of audit-trail events).
         saved = places[: n * 3 // 4]
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(14):
             response = client.post(url, {f"mark-{p.pk}": A.LATE for p in saved})
         assert response.status_code == 302
         assert Attendance.objects.filter(session=session, status=A.LATE).count() == len(saved)
         # The last quarter, marked present at once.
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(12):
             response = client.post(reverse("session_register_all_present", args=[session.pk]))
         assert response.status_code == 302
     assert Attendance.objects.filter(session=session, status=A.PRESENT).count() == n - len(saved)

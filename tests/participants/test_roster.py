@@ -306,7 +306,7 @@ def test_the_cohort_page_links_to_the_roster_for_those_who_may_see_it(client, pr
         assert (link in page) is shown, role
 
 
-@pytest.mark.parametrize(("name", "queries"), [("cohort_roster", 11), ("cohort_roster_csv", 11)])
+@pytest.mark.parametrize(("name", "queries"), [("cohort_roster", 10), ("cohort_roster_csv", 10)])
 def test_roster_query_counts_are_pinned_and_flat(
     client, provider, admin, cohort, django_assert_num_queries, name, queries
 ):

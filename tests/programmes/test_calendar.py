@@ -353,12 +353,12 @@ def test_feed_query_count_is_pinned_and_does_not_grow_with_sessions(
     )
     url = feed_url(user)
     grow(cohort, user, 2)
-    # Feed by key, record its use, the owner's roles (2), the sessions with everything an event shows, and
+    # Feed by key, record its use, the owner's roles (1), the sessions with everything an event shows, and
     # the originals of the repeats among them.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert event_count(client.get(url)) == 4
     grow(cohort, user, 6)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert event_count(client.get(url)) == 16
 
 
@@ -370,9 +370,9 @@ def test_calendar_page_query_count_does_not_grow_with_sessions(
     client.force_login(facilitator)
     for more in (2, 6):
         grow(cohort, facilitator, more)
-        # Session, user, roles (2); the feed (in a savepoint: 3); the session count, the next sessions and
+        # Session, user, roles (1); the feed (in a savepoint: 3); the session count, the next sessions and
         # the originals of the repeats among them.
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(9):
             assert client.get(reverse("calendar")).status_code == 200
 
 

@@ -244,13 +244,13 @@ def test_the_timetable_opens_on_this_week_while_the_cohort_runs(admin_client, co
 
 
 PAGES = [
-    # (url name, object, pinned queries) for a facilitator: session, user, roles (2), then the page's own reads.
-    ("cohort_detail", "cohort", 9),  # the session count comes with the cohort
-    ("cohort_timetable", "cohort", 7),
+    # (url name, object, pinned queries) for a facilitator: session, user, roles (1), then the page's own reads.
+    ("cohort_detail", "cohort", 8),  # the session count comes with the cohort
+    ("cohort_timetable", "cohort", 6),
     # The session page counts its register's marks for those who take it (one query), and asks whether the
     # facilitator runs it, to offer its feedback results (one query).
-    ("session_detail", "session", 8),
-    ("my_sessions", None, 6),
+    ("session_detail", "session", 7),
+    ("my_sessions", None, 5),
 ]
 
 

@@ -638,13 +638,13 @@ def grow(programme, n: int) -> None:
 
 
 PINNED = [
-    # Signed in: session, user, roles (2), and for roles that need one the second-factor check; then the
+    # Signed in: session, user, roles (1), and for roles that need one the second-factor check; then the
     # page's own reads (the programme with its rules: 5 with the provider, deadline policies, fees,
     # instalments and placements).
-    ("programme_detail", "programme", 13),  # + components, their content areas, cohorts
-    ("programme_rules", "programme", 10),
-    ("content_framework", "programme", 15),  # + areas, statements, components, their areas, behaviours
-    ("component_detail", "course", 9),  # component, modules, tasks, content areas
+    ("programme_detail", "programme", 12),  # + components, their content areas, cohorts
+    ("programme_rules", "programme", 9),
+    ("content_framework", "programme", 14),  # + areas, statements, components, their areas, behaviours
+    ("component_detail", "course", 8),  # component, modules, tasks, content areas
 ]
 SIGN_IN_QUERIES = {Role.PROVIDER_ADMIN: 0, Role.FACILITATOR: -1}  # a facilitator needs no second factor
 
