@@ -3,19 +3,33 @@
 Journeys navigate with `visit(page, path)` and `submit(page, button)`, which wait for the new page and
 check it with axe-core. The e2e fixtures watch every page they create: each document a page loads is
 logged, and a test that loads a document it never checked (a bare `page.goto`, a click that lands on
-a new page) fails at teardown, naming it. A stylesheet, script, image or font that fails to load, or a
-JavaScript error, fails the next check.
+a new page) fails at teardown, naming it. A stylesheet, script, image or font that fails to load, a
+JavaScript error, or anything of the site's own that its Content-Security-Policy refuses (inline code, say)
+fails the next check. What the policy refuses from another site is the policy working, and is only noted
+(`refused_on`).
 """
 
 import dataclasses
 import weakref
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, Locator, Page, Request, Response, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, Request, Response, expect
 
 from tests.e2e.axe import AXE_JS, axe_violations, axe_violations_without_javascript, describe
 
 ASSET_TYPES = {"stylesheet", "script", "image", "font"}
+
+# Every document (and frame) reports what its Content-Security-Policy refused to this binding.
+REPORT_REFUSALS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__npqelRefused(
+    event.blockedURI,
+    `${event.effectiveDirective} refused ${event.blockedURI || "inline code"} on ${event.documentURI}` +
+    (event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : "") +
+    (event.sample ? `: ${event.sample}` : "")
+  );
+});
+"""
 
 
 @dataclasses.dataclass
@@ -30,7 +44,9 @@ class PageRecord:
     documents: list[Document] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(
         default_factory=list
-    )  # broken assets and JS errors since last check
+    )  # broken assets, JS errors and refusals of the site's own code since last check
+    # Everything the page's policies refused (Chromium's console lines about them too), for the page's life.
+    refused: list[str] = dataclasses.field(default_factory=list)
 
 
 _records: "weakref.WeakKeyDictionary[Page, PageRecord]" = weakref.WeakKeyDictionary()
@@ -45,6 +61,8 @@ class PageLog:
 
     def watch(self, context: BrowserContext, *, javascript: bool = True) -> None:
         context.add_init_script(path=AXE_JS)
+        context.add_init_script(script=REPORT_REFUSALS)
+        context.expose_binding("__npqelRefused", self._note_refusal)
         context.on("page", lambda page: self._watch_page(page, javascript))
 
     def _watch_page(self, page: Page, javascript: bool) -> None:
@@ -56,6 +74,7 @@ class PageLog:
         page.on("response", lambda response: self._note_response(record, response))
         page.on("requestfailed", lambda request: self._note_failed_request(record, request))
         page.on("pageerror", lambda error: record.problems.append(f"JavaScript error: {error}"))
+        page.on("console", lambda message: self._note_console(record, message))
 
     def _other_site(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -76,6 +95,18 @@ class PageLog:
                 record.problems.append(f"{request.url} was requested from another site ({request.failure})")
         else:
             record.problems.append(f"{request.url} did not load: {request.failure}")
+
+    def _note_refusal(self, source: dict, blocked: str, text: str) -> None:
+        record = _records.get(source["page"])
+        if record is None:
+            return
+        record.refused.append(text)
+        if not self._other_site(blocked):
+            record.problems.append(f"Content-Security-Policy: {text}")
+
+    def _note_console(self, record: PageRecord, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Permissions-Policy" in message.text:
+            record.refused.append(f"console: {message.text}")
 
     def unchecked(self) -> list[str]:
         return [doc.url for page in self.pages for doc in _records[page].documents if not doc.checked]
@@ -125,6 +156,12 @@ def swap(page: Page, control: Locator, *, then_shows: str) -> None:
         "the page was reloaded instead of updated in place"
     )
     check(page)
+
+
+def refused_on(page: Page) -> list[str]:
+    """What the page's Content-Security-Policy (and Permissions-Policy) refused so far, from any site: a list
+    that fills up as the page goes on."""
+    return _records[page].refused
 
 
 def path_of(page: Page) -> str:

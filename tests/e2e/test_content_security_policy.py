@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from assessment import services
 from assessment.marking import mark_scheme_create_default
@@ -22,7 +22,7 @@ from tests.accounts.factories import PASSWORD, give_totp
 from tests.assessment.docfiles import pdf_with_words
 from tests.assessment.factories import case_study_place, docx_bytes, make_eligible
 from tests.assessment.marking_setup import allocate
-from tests.e2e.browsing import check, path_of, submit, visit
+from tests.e2e.browsing import check, path_of, refused_on, submit, visit
 from tests.e2e.metrics_world import metrics_world
 from tests.e2e.steps import enter_code, sign_in
 from tests.participants.factories import EnrolmentFactory
@@ -31,39 +31,12 @@ from tests.programmes.factories import StaffMembershipFactory
 
 pytestmark = pytest.mark.e2e
 
-# Every document (and frame) reports what its policy refused to this binding; Chromium also logs each refusal.
-_REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__npqelCspViolation(
-    `${event.effectiveDirective} refused ${event.blockedURI || "inline code"} on ${event.documentURI}` +
-    (event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : "") +
-    (event.sample ? `: ${event.sample}` : "")
-  );
-});
-"""
-
-
-def refusals(context: BrowserContext) -> list[str]:
-    """What the Content-Security-Policy refuses in this context's pages from now on, as a list that fills up."""
-    refused: list[str] = []
-    context.expose_binding("__npqelCspViolation", lambda source, text: refused.append(text))
-    context.add_init_script(script=_REPORT_VIOLATIONS)
-    context.on(
-        "console",
-        lambda message: (
-            refused.append(f"console: {message.text}")
-            if "Content Security Policy" in message.text or "Permissions-Policy" in message.text
-            else None
-        ),
-    )
-    return refused
-
 
 @pytest.fixture
 def watched(new_context) -> tuple[Page, list[str]]:
-    context = new_context()
-    refused = refusals(context)
-    return context.new_page(), refused
+    """A page, and what its policies refuse from now on (tests/e2e/browsing.py watches every page)."""
+    page = new_context().new_page()
+    return page, refused_on(page)
 
 
 def test_sign_in_and_a_participants_home_load_with_nothing_refused(watched, provider):

@@ -1,9 +1,10 @@
-"""The harness itself: it must catch an inaccessible page, a broken asset and a page left unchecked."""
+"""The harness itself: it must catch an inaccessible page, a broken asset, code of the site's own that the
+Content-Security-Policy refuses, and a page left unchecked."""
 
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.browsing import PageLog, check, visit
+from tests.e2e.browsing import PageLog, check, refused_on, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +34,41 @@ def test_a_stylesheet_that_does_not_load_fails_the_check(page: Page):
 
     page.unroute("**/static/css/npqel.css")
     visit(page, "/accounts/login/")
+
+
+def refused_soon(page: Page, what: str) -> list[str]:
+    """The page's refusals mentioning `what`, waiting up to five seconds for the browser to report one."""
+    for _ in range(50):
+        found = [text for text in refused_on(page) if what in text]
+        if found:
+            return found
+        page.wait_for_timeout(100)
+    raise AssertionError(f"Nothing refused mentions {what}: {refused_on(page)}")
+
+
+def test_inline_code_the_policy_refuses_fails_the_check_and_another_sites_image_is_only_noted(page: Page):
+    visit(page, "/accounts/login/")
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.inlineRan = true";
+            document.body.appendChild(script);
+        }"""
+    )
+    assert refused_soon(page, "script-src-elem refused inline on") and not page.evaluate("window.inlineRan === true")
+    with pytest.raises(AssertionError, match=r"Content-Security-Policy: script-src-elem refused inline on http"):
+        check(page)
+
+    page.evaluate(
+        """() => {
+            const image = document.createElement("img");
+            image.alt = "";
+            image.src = "https://example.com/logo.png";
+            document.body.appendChild(image);
+        }"""
+    )
+    assert refused_soon(page, "img-src refused https://example.com/logo.png")
+    check(page)  # the policy keeping the page to our own server: not a problem of the page
 
 
 def test_a_page_visited_without_a_check_is_reported(page: Page, _page_log: PageLog):
