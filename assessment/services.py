@@ -12,8 +12,8 @@ import datetime
 import logging
 import secrets
 import uuid
-from collections.abc import Iterable
-from typing import BinaryIO
+from collections.abc import Callable, Iterable
+from typing import BinaryIO, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
@@ -384,10 +384,28 @@ def _candidate_number() -> str:
 
 
 def _receipt_reference() -> str:
+    """A random receipt reference, unique among receipts (checked; the constraint backs it)."""
     while True:
         reference = f"NPQ-{_new_code(4)}-{_new_code(4)}"
         if not Receipt.objects.filter(reference=reference).exists():
             return reference
+
+
+T = TypeVar("T")
+
+
+def _with_fresh(code: Callable[[], str], create: Callable[[str], T], *, taken: Callable[[str], bool]) -> T:
+    """create(value) with a fresh value = code(), in a savepoint. Another transaction may give the same value
+    between code()'s check and this insert: the unique constraint then refuses it, and another value is tried
+    (any other refusal is raised)."""
+    while True:
+        value = code()
+        try:
+            with transaction.atomic():
+                return create(value)
+        except IntegrityError:
+            if not taken(value):
+                raise
 
 
 def _check_file(
@@ -555,13 +573,17 @@ def _record_version(
     before = None if new else {"status": submission.status, "attempt": submission.attempt}  # type: ignore[union-attr]
     if new:
         attempt = submission.attempt + 1 if submission else 1
-        submission = Submission.objects.create(
-            enrolment=enrolment,
-            task=task,
-            attempt=attempt,
-            candidate_number=_candidate_number(),
-            created_at=now,
-            updated_at=now,
+        submission = _with_fresh(
+            _candidate_number,
+            lambda number: Submission.objects.create(
+                enrolment=enrolment,
+                task=task,
+                attempt=attempt,
+                candidate_number=number,
+                created_at=now,
+                updated_at=now,
+            ),
+            taken=lambda number: Submission.objects.filter(candidate_number=number).exists(),
         )
         _history(
             submission,
@@ -720,21 +742,24 @@ def submission_submit(
     late = deadline.extended and not version.upload_started_at < deadline.original_ends_at
     to = Status.LATE_WITH_EXTENSION if late else Status.SUBMITTED
     files = list(version.files.order_by(*MAIN_FIRST))
-    reference = _receipt_reference()
-    receipt = Receipt.objects.create(
-        submission=submission,
-        version=version,
-        reference=reference,
-        issued_at=now,
-        late_with_extension=late,
-        content=receipt_content(
-            reference=reference,
+    receipt = _with_fresh(
+        _receipt_reference,
+        lambda reference: Receipt.objects.create(
             submission=submission,
             version=version,
-            files=files,
-            deadline=deadline,
-            submitted_at=now,
+            reference=reference,
+            issued_at=now,
+            late_with_extension=late,
+            content=receipt_content(
+                reference=reference,
+                submission=submission,
+                version=version,
+                files=files,
+                deadline=deadline,
+                submitted_at=now,
+            ),
         ),
+        taken=lambda reference: Receipt.objects.filter(reference=reference).exists(),
     )
     _history(submission, submission.status, to, by=by, at=now, note=f"Receipt {receipt.reference}")
     audit_record(
