@@ -13,6 +13,19 @@ from npqel.access import access_for
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # allauth's words for these two leave out what to do next.
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_password_mismatch": (
+            "The email address or password is not right. Check both and try again, or reset your password if "
+            "you have forgotten it."
+        ),
+        "too_many_login_attempts": (
+            f"Too many tries to sign in. Wait {settings.NPQEL_SIGN_IN_PAUSE_MINUTES} minutes, then try again. If "
+            "you have forgotten your password, you can reset it now."
+        ),
+    }
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # No public sign-up: people join by invitation from a provider admin or platform staff.
         return False

@@ -216,9 +216,11 @@ MFA_ALLOW_UNVERIFIED_EMAIL = True
 # second-factor code, the person). Per address: the sixth wrong password in five minutes is refused, even if it
 # is right. Per IP address the bounds are looser, because a whole school or training venue may share one.
 # A wrong authenticator or recovery code counts under "login_failed" too (allauth.mfa keys it per person).
+# The refusal says how long to wait (accounts/adapter.py), from NPQEL_SIGN_IN_PAUSE_MINUTES.
+NPQEL_SIGN_IN_PAUSE_MINUTES = 5
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "30/5m/ip,5/5m/key",
+    "login_failed": f"30/{NPQEL_SIGN_IN_PAUSE_MINUTES}m/ip,5/{NPQEL_SIGN_IN_PAUSE_MINUTES}m/key",
     "reset_password": "20/m/ip,3/15m/key",
     "reset_password_from_key": "20/m/ip",
     "reauthenticate": "10/m/user",

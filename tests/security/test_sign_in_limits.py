@@ -20,8 +20,14 @@ from tests.programmes.factories import StaffMembershipFactory
 
 pytestmark = pytest.mark.django_db
 
-WRONG_PASSWORD = "The email address and/or password you specified are not correct."
-TOO_MANY = "Too many failed login attempts. Try again later."
+WRONG_PASSWORD = (
+    "The email address or password is not right. Check both and try again, or reset your password if you have "
+    "forgotten it."
+)
+TOO_MANY = (
+    "Too many tries to sign in. Wait 5 minutes, then try again. If you have forgotten your password, you can "
+    "reset it now."
+)
 WRONG_CODE = "Incorrect code."
 
 
