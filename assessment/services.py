@@ -394,11 +394,15 @@ def _receipt_reference() -> str:
 T = TypeVar("T")
 
 
+# Tries of a fresh candidate number or receipt reference: a clash is one in millions, so five never run out.
+FRESH_TRIES = 5
+
+
 def _with_fresh(code: Callable[[], str], create: Callable[[str], T], *, taken: Callable[[str], bool]) -> T:
     """create(value) with a fresh value = code(), in a savepoint. Another transaction may give the same value
     between code()'s check and this insert: the unique constraint then refuses it, and another value is tried
-    (any other refusal is raised)."""
-    while True:
+    (any other refusal, or a clash on every try, is raised)."""
+    for _ in range(FRESH_TRIES - 1):
         value = code()
         try:
             with transaction.atomic():
@@ -406,6 +410,7 @@ def _with_fresh(code: Callable[[], str], create: Callable[[str], T], *, taken: C
         except IntegrityError:
             if not taken(value):
                 raise
+    return create(code())  # the last try: a clash now is raised
 
 
 def _check_file(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Q, Value
+from django.db.models import BooleanField, CharField, Q, Value
 
 
 class Role(StrEnum):
@@ -165,16 +165,22 @@ def access_for(user: object) -> Access:
     from programmes.models import StaffMembership
 
     # One query for both: the user's staff roles by provider, and the providers where they hold a place.
-    staff_roles = StaffMembership.objects.filter(user=user).values_list("provider_id", "role").order_by()
+    staff_roles = (
+        StaffMembership.objects.filter(user=user)
+        .values_list("provider_id", "role", Value(False, output_field=BooleanField()))
+        .order_by()
+    )
     places = (
         Enrolment.objects.filter(participant__user=user)
-        .values_list("provider_id", Value(Role.PARTICIPANT.value, output_field=CharField()))
+        .values_list(
+            "provider_id", Value("", output_field=CharField()), Value(True, output_field=BooleanField())
+        )
         .order_by()
     )
     provider_roles: dict[int, set[Role]] = {}
     enrolled: set[int] = set()
-    for provider_id, role in staff_roles.union(places):
-        if role == Role.PARTICIPANT:
+    for provider_id, role, is_place in staff_roles.union(places):
+        if is_place:
             enrolled.add(provider_id)
         else:
             provider_roles.setdefault(provider_id, set()).add(Role(role))
@@ -190,9 +196,10 @@ def access_for(user: object) -> Access:
 
 
 def forget(user: object) -> None:
-    """Drop the cached roles after a service changed them."""
-    if hasattr(user, "_npqel_access"):
-        del user._npqel_access  # type: ignore[attr-defined]
+    """Drop the cached roles (and whether they have a second factor) after a service changed them."""
+    for cached in ("_npqel_access", "_npqel_has_second_factor"):
+        if hasattr(user, cached):
+            delattr(user, cached)
 
 
 def provider_q(user: object, action: Action, *, via: str = "provider") -> Q:

@@ -182,9 +182,9 @@ _MOMENT = serializers.DateTimeField()
 _PERCENT = EnrolmentSerializer().fields["engagement_percent"]
 
 
-def listed(row: dict, place: selectors.RowStanding) -> dict:
+def listed(row: dict, standing: selectors.RowStanding) -> dict:
     """One row of the list of enrolments, with the fields of EnrolmentSerializer in its order."""
-    engagement, start_date = place.engagement, row["start_date"]
+    engagement, start_date = standing.engagement, row["start_date"]
     percent = None if engagement is None else engagement.percent
     return {
         "id": row["id"],
@@ -204,10 +204,10 @@ def listed(row: dict, place: selectors.RowStanding) -> dict:
         "placement_option": row["placement_option_id"],
         "external_id": row["external_id"],
         "imported": row["imported"],
-        "deadline": _DATE.to_representation(place.deadline.date),
+        "deadline": _DATE.to_representation(standing.deadline.date),
         "engagement_percent": None if percent is None else _PERCENT.to_representation(percent),
         "eligible": None if engagement is None else engagement.eligible,
-        "at_risk": bool(place.risks),
+        "at_risk": bool(standing.risks),
         "updated_at": _MOMENT.to_representation(row["updated_at"]),
     }
 
@@ -376,7 +376,9 @@ class EnrolmentViewSet(ValidInput, mixins.ListModelMixin, viewsets.GenericViewSe
         # Counted and paged by id alone (the rows' joins would be counted too), then read as plain rows.
         places = self.filter_queryset(self.get_queryset()).values_list("pk", flat=True)
         page = self.paginate_queryset(places)
-        rows = list(selectors.enrolment_rows(user=request.user).filter(pk__in=list(page or places)))
+        rows = list(
+            selectors.enrolment_rows(user=request.user).filter(pk__in=page if page is not None else places)
+        )
         standings = selectors.row_standings(rows, today=timezone.localdate())
         data = [listed(row, standings[row["id"]]) for row in rows]
         return self.get_paginated_response(data) if page is not None else Response(data)

@@ -3,13 +3,13 @@
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
-from assessment.models import Submission
 from npqel.access import Action, access_for, provider_q, require_page
 from npqel.queries import count_of
 from participants.eligibility import Explanation, Figures, explain
@@ -17,7 +17,6 @@ from participants.models import (
     Attendance,
     AttendanceChange,
     CheckInCode,
-    EarlierRecord,
     Engagement,
     Enrolment,
     EnrolmentChange,
@@ -36,9 +35,9 @@ from participants.services.checkin import check_in_window
 from participants.services.engagement import engagement_measure
 from participants.standing import (
     LIVE_STATUSES,
-    SUBMITTED_STATUSES,
     at_risk_reasons,
     engagement_of,
+    presented_ids,
     risk_reasons,
     with_submitted,
 )
@@ -89,7 +88,7 @@ ENROLMENT_ROW = {
 }
 
 
-def enrolment_rows(*, user: object) -> QuerySet[Enrolment]:
+def enrolment_rows(*, user: object) -> QuerySet[Enrolment, dict[str, Any]]:
     """enrolment_list as dictionaries, by id: the enrolment's own columns and the names the API shows from its
     provider, cohort, participant and coach (ENROLMENT_ROW). Read a page of them by id, then `row_standings`."""
     own = [field.attname for field in Enrolment._meta.concrete_fields]
@@ -112,17 +111,11 @@ class RowStanding:
 def row_standings(rows: Sequence[dict], *, today: datetime.date) -> dict[int, RowStanding]:
     """Each row's standing by enrolment id, as `standing_of` works it out for an Enrolment, in five queries
     whatever the number of rows: their engagement, whether each has presented, their status changes, and
-    their programmes with the programmes' deadline policies. The rows come from `enrolment_rows`, scoped."""
+    their programmes with the programmes' deadline policies. It reads by id alone: the rows must come from
+    `enrolment_rows`, which is scoped to the user."""
     ids = [row["id"] for row in rows]
     engagements = {e.enrolment_id: e for e in Engagement.objects.filter(enrolment_id__in=ids)}
-    # Presented for final assessment: a submission here, or a presentation an earlier system recorded.
-    submitted = (
-        Submission.objects.filter(enrolment_id__in=ids, status__in=SUBMITTED_STATUSES)
-        .order_by()  # a submission's own order joins its task
-        .values_list("enrolment_id", flat=True)
-    )
-    presented_before = EarlierRecord.objects.filter(enrolment_id__in=ids, presented_on__isnull=False)
-    presented = set(submitted.union(presented_before.values_list("enrolment_id", flat=True)))
+    presented = presented_ids(ids)
     changes: dict[int, list[EnrolmentChange]] = {}
     for change in EnrolmentChange.objects.filter(enrolment_id__in=ids).only(*CHANGE_FIELDS).order_by():
         changes.setdefault(change.enrolment_id, []).append(change)

@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from assessment.models import Submission
 from npqel.words import plural
 from participants.eligibility import Figures, engagement_risks
-from participants.models import Engagement, Enrolment, EnrolmentChange
+from participants.models import EarlierRecord, Engagement, Enrolment, EnrolmentChange
 from participants.services import Deadline
 from programmes.models import Programme
 from programmes.timetable import add_months
@@ -143,6 +143,19 @@ def with_submitted(places: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
             Submission.objects.filter(enrolment=OuterRef("pk"), status__in=SUBMITTED_STATUSES)
         )
     )
+
+
+def presented_ids(enrolment_ids: Iterable[int]) -> set[int]:
+    """Of these places, those that have presented for final assessment (as `_presented` says for one), in one
+    query: a task submitted here, or a presentation recorded by an earlier system."""
+    ids = list(enrolment_ids)
+    submitted = (
+        Submission.objects.filter(enrolment_id__in=ids, status__in=SUBMITTED_STATUSES)
+        .order_by()  # a submission's own order joins its task
+        .values_list("enrolment_id", flat=True)
+    )
+    earlier = EarlierRecord.objects.filter(enrolment_id__in=ids, presented_on__isnull=False)
+    return set(submitted.union(earlier.values_list("enrolment_id", flat=True)))
 
 
 def _presented(enrolment: Enrolment) -> bool:

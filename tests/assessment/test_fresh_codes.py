@@ -74,3 +74,15 @@ def test_any_other_refusal_is_not_retried():
     with pytest.raises(IntegrityError, match="another constraint"):
         services._with_fresh(lambda: "C0000001", refused, taken=lambda value: False)
     assert tries == ["C0000001"]
+
+
+def test_a_clash_on_every_try_is_raised_after_the_last():
+    tries = []
+
+    def clashing(value: str):
+        tries.append(value)
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    with pytest.raises(IntegrityError):
+        services._with_fresh(lambda: f"C{len(tries):07d}", clashing, taken=lambda value: True)
+    assert len(tries) == services.FRESH_TRIES

@@ -111,6 +111,10 @@ class PageLog:
     def unchecked(self) -> list[str]:
         return [doc.url for page in self.pages for doc in _records[page].documents if not doc.checked]
 
+    def unreported(self) -> list[str]:
+        """Problems noted on any page after its last check (a late htmx swap, say): each once."""
+        return [problem for page in self.pages for problem in _records[page].problems]
+
 
 def check(page: Page) -> None:
     """Wait for the current document to load, then fail on any WCAG 2.2 AA violation or broken asset."""

@@ -60,6 +60,8 @@ def _page_log(request: pytest.FixtureRequest, live_server):
         "These pages were visited but never checked with axe-core. Navigate with visit()/submit(), "
         "or call check(page) after an action that loads a new page:\n" + "\n".join(unchecked)
     )
+    unreported = log.unreported()
+    assert not unreported, "After the last check of their page:\n" + "\n".join(unreported)
 
 
 @pytest.fixture

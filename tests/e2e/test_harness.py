@@ -55,8 +55,12 @@ def test_inline_code_the_policy_refuses_fails_the_check_and_another_sites_image_
             document.body.appendChild(script);
         }"""
     )
-    assert refused_soon(page, "script-src-elem refused inline on") and not page.evaluate("window.inlineRan === true")
-    with pytest.raises(AssertionError, match=r"Content-Security-Policy: script-src-elem refused inline on http"):
+    assert refused_soon(page, "script-src-elem refused inline on") and not page.evaluate(
+        "window.inlineRan === true"
+    )
+    with pytest.raises(
+        AssertionError, match=r"Content-Security-Policy: script-src-elem refused inline on http"
+    ):
         check(page)
 
     page.evaluate(
