@@ -7,7 +7,7 @@ email, and the script files they open are copies with the author fields stripped
 
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import Q
 from django.http import Http404
 
 from accounts.models import User
@@ -51,29 +51,46 @@ class Queue:
 
 def marking_queue(*, user: User) -> Queue:
     """The scripts allocated to this assessor: all those still to mark (due soonest first), then the most recently
-    given of those marked, in three queries however many there are."""
+    given of those marked, in five queries however many there are."""
     require_page(user, Action.MARK_SCRIPTS, "Only assessors have a marking queue.")
-    allocations = Allocation.objects.filter(assessor=user, ended_at__isnull=True).annotate(
-        # A lead's work is done when the script has its result; any other marker's once their marks are submitted.
-        finished=Case(
-            When(Q(kind=Allocation.Kind.LEAD) & Q(submission__result__isnull=False), then=Value(True)),
-            When(
-                ~Q(kind=Allocation.Kind.LEAD) & Q(marking__status=Marking.Status.SUBMITTED), then=Value(True)
-            ),
-            default=Value(False),
-            output_field=BooleanField(),
+    # Which are finished is worked out from this assessor's allocations alone (ids, looked up by index), then only
+    # the rows shown are read with what they show. As a condition on joins or EXISTS in one query, PostgreSQL read
+    # every marking on the platform to answer it (50 ms at national scale).
+    given = list(
+        Allocation.objects.filter(assessor=user, ended_at__isnull=True).values_list(
+            "pk", "kind", "submission_id", "allocated_at"
         )
     )
-    to_mark = list(
-        allocations.filter(finished=False)
-        .select_related(*QUEUE_RELATED)
-        .order_by("due_on", "submission__candidate_number", "pk")
+    with_result = set(
+        Result.objects.filter(submission_id__in={submission for _, _, submission, _ in given}).values_list(
+            "submission_id", flat=True
+        )
     )
-    done = allocations.filter(finished=True)
+    marks_submitted = set(
+        Marking.objects.filter(
+            allocation_id__in=[pk for pk, *_ in given], status=Marking.Status.SUBMITTED
+        ).values_list("allocation_id", flat=True)
+    )
+
+    def finished(pk: int, kind: str, submission: int) -> bool:
+        # A lead's work is done when the script has its result; any other marker's once their marks are submitted.
+        return submission in with_result if kind == Allocation.Kind.LEAD else pk in marks_submitted
+
+    done = sorted(
+        ((at, pk) for pk, kind, submission, at in given if finished(pk, kind, submission)), reverse=True
+    )
+    done_ids = {pk for _, pk in done}
+    shown = Allocation.objects.select_related(*QUEUE_RELATED)
     return Queue(
-        to_mark=to_mark,
-        done=list(done.select_related(*QUEUE_RELATED).order_by("-allocated_at", "-pk")[:MARKED_SHOWN]),
-        done_count=done.count(),
+        to_mark=list(
+            shown.filter(pk__in=[pk for pk, *_ in given if pk not in done_ids]).order_by(
+                "due_on", "submission__candidate_number", "pk"
+            )
+        ),
+        done=list(
+            shown.filter(pk__in=[pk for _, pk in done[:MARKED_SHOWN]]).order_by("-allocated_at", "-pk")
+        ),
+        done_count=len(done),
     )
 
 
