@@ -126,21 +126,20 @@ def row_standings(rows: Sequence[dict], *, today: datetime.date) -> dict[int, Ro
     standings = {}
     for row in rows:
         programme, history = programme_of[row["programme_id"]], changes.get(row["id"], [])
+        engagement = engagements.get(row["id"])
         deadline = programme_deadline(
             programme, row["start_date"] or row["cohort_start"], history, today=today
         )
         risks = risk_reasons(
             status=row["status"],
             programme=programme,
-            engagement=engagements.get(row["id"]),
+            engagement=engagement,
             presented=row["id"] in presented,
             deadline=deadline,
             changes=history,
             today=today,
         )
-        standings[row["id"]] = RowStanding(
-            deadline=deadline, risks=risks, engagement=engagements.get(row["id"])
-        )
+        standings[row["id"]] = RowStanding(deadline=deadline, risks=risks, engagement=engagement)
     return standings
 
 

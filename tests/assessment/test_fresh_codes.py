@@ -1,6 +1,6 @@
-"""Candidate numbers and receipt references are random and unique. The service checks a new one is free, but
-another upload or submit may give the same one between that check and the insert: the unique constraint
-then refuses it, and the service tries another instead of failing the participant's upload or submit."""
+"""Candidate numbers and receipt references are random and unique. A random one may already be given (or be given
+at this very moment by another upload or submit): the unique constraint then refuses it, and the service tries
+another instead of failing the participant's upload or submit."""
 
 import datetime
 import itertools
@@ -27,7 +27,7 @@ def _media_and_clock(settings, tmp_path):
 
 
 def clashing_then(taken: str, fresh: str):
-    """A code maker whose check missed a code given meanwhile: `taken` first, then `fresh`."""
+    """A code maker that draws a code already given first (`taken`), then `fresh`."""
     codes = itertools.chain([taken], itertools.repeat(fresh))
     return lambda: next(codes)
 
