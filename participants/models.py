@@ -606,6 +606,30 @@ class Engagement(models.Model):
         return f"Engagement of {self.enrolment_id}: {self.percent}%"
 
 
+class EvidenceTally(models.Model):
+    """What one place has done toward one component of its programme, counted from its records: the content
+    attended on its own timetable (a session and its repeats once), its core tasks done, the hours logged,
+    and whether a provider admin recorded it done. The engagement recompute reads these instead of the
+    records (millions of attendance marks); it counts again the tallies of the places it recomputes for a
+    cohort or place, and a recompute of every place counts again those of every queued cohort, so a tally is
+    current whenever its cohort is not in EngagementQueue. Only places with some evidence have a row."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="+")
+    component = models.ForeignKey("programmes.Component", on_delete=models.CASCADE, related_name="+")
+    contents_attended = models.PositiveIntegerField(default=0)
+    # Unrounded, as the sessions' lengths give them (a 50-minute session is 0.8333… hours).
+    hours_attended = models.DecimalField(max_digits=30, decimal_places=20, default=0)
+    core_tasks_done = models.PositiveIntegerField(default=0)
+    hours_logged = models.DecimalField(max_digits=30, decimal_places=20, default=0)
+    recorded_done = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["enrolment", "component"], name="evidence_tally_once")]
+
+    def __str__(self) -> str:
+        return f"Evidence of {self.enrolment_id} toward {self.component_id}"
+
+
 class EngagementQueue(models.Model):
     """Cohorts whose engagement needs recomputing (an outbox written in the same transaction as the change):
     one row per cohort, so a burst of changes is recomputed once. `version` goes up with each change; the

@@ -14,6 +14,7 @@ from participants.models import (
     ComponentCompletion,
     Engagement,
     EngagementQueue,
+    EvidenceTally,
     LearningLog,
     TaskCompletion,
 )
@@ -481,3 +482,74 @@ def test_several_places_are_measured_in_two_queries(programme, cohort, django_as
         places[2].pk: Decimal("0.00"),
     }
     assert all(len(parts) == 1 for _, parts in measured.values())
+
+
+# The evidence tallies the recompute reads ------------------------------------------------------------
+
+
+def test_a_cohorts_recompute_counts_its_places_tallies_from_their_records(programme, cohort, course):
+    component, sessions = webinars(cohort, hours=None, contents=3)
+    repeat = SessionFactory(
+        cohort=cohort,
+        component=component,
+        repeat_of=sessions[0],
+        starts_at=at(D(2022, 10, 12)),
+        ends_at=at(D(2022, 10, 12), 11),
+    )
+    self_directed = ComponentFactory(
+        programme=programme, kind=K.SELF_DIRECTED, mode=M.SELF_DIRECTED, guided_learning_hours=Decimal("5")
+    )
+    case_study = ComponentFactory(programme=programme, kind=K.CASE_STUDY, mode=M.SELF_DIRECTED)
+    place, other = EnrolmentFactory(cohort=cohort), EnrolmentFactory(cohort=cohort)
+    mark(place, [sessions[0], repeat, sessions[1]])  # a session and its repeat count once
+    mark(other, sessions, status=A.ABSENT)
+    TaskCompletion.objects.create(enrolment=place, task=course[1][0], completed_on=NOW.date())
+    TaskCompletion.objects.create(enrolment=place, task=course[2], completed_on=NOW.date())  # optional
+    LearningLog.objects.create(
+        enrolment=place, component=self_directed, done_on=NOW.date(), hours=Decimal("2.5"), activity="Reading"
+    )
+    ComponentCompletion.objects.create(enrolment=place, component=case_study, completed_on=NOW.date())
+
+    service.engagement_recompute(cohort_ids=[cohort.pk], now=NOW)
+    tallies = {
+        tally.component_id: (
+            tally.contents_attended,
+            tally.hours_attended,
+            tally.core_tasks_done,
+            tally.hours_logged,
+            tally.recorded_done,
+        )
+        for tally in EvidenceTally.objects.filter(enrolment=place)
+    }
+    assert tallies == {
+        component.pk: (2, Decimal(2), 0, 0, False),
+        course[0].pk: (0, 0, 1, 0, False),
+        self_directed.pk: (0, 0, 0, Decimal("2.5"), False),
+        case_study.pk: (0, 0, 0, 0, True),
+    }
+    # Only places with some evidence have a tally.
+    assert not EvidenceTally.objects.filter(enrolment=other).exists()
+    # Counting again replaces them: the log removed, its tally goes.
+    LearningLog.objects.all().delete()
+    service.engagement_recompute(enrolment_ids=[place.pk], now=NOW)
+    assert not EvidenceTally.objects.filter(enrolment=place, component=self_directed).exists()
+
+
+def test_every_place_recomputed_reads_the_tallies_and_counts_again_the_queued_cohorts(programme, cohort):
+    _, sessions = webinars(cohort, contents=4)
+    queued_cohort = CohortFactory(programme=programme, start_date=cohort.start_date, end_date=cohort.end_date)
+    _, queued_sessions = webinars(queued_cohort, contents=4)
+    place, queued_place = EnrolmentFactory(cohort=cohort), EnrolmentFactory(cohort=queued_cohort)
+    mark(place, sessions[:1])
+    mark(queued_place, queued_sessions[:1])
+    service.engagement_recompute(cohort_ids=[cohort.pk, queued_cohort.pk], now=NOW)
+
+    # Marks written past the services (which would queue the cohort): the tallies do not know of them.
+    mark(place, sessions[1:2])
+    mark(queued_place, queued_sessions[1:2])
+    service.engagement_changed(cohort_ids=[queued_cohort.pk])  # what every service does beside its change
+    assert service.engagement_recompute(now=NOW) == 2
+    assert Engagement.objects.get(pk=place.pk).credited_hours == Decimal("2.5")  # the tally: 1 of 4
+    assert Engagement.objects.get(pk=queued_place.pk).credited_hours == Decimal("5")  # counted again: 2 of 4
+    # The cohort's own recompute counts its tallies again.
+    assert measured(place).credited_hours == Decimal("5")

@@ -23,12 +23,13 @@ from participants.models import (
     Engagement,
     Enrolment,
     EnrolmentChange,
+    EvidenceTally,
     FeedbackRating,
     LearningLog,
     Participant,
     TaskCompletion,
 )
-from participants.services.engagement import engagement_recompute
+from participants.services.engagement import COLUMNS, engagement_measure_many, engagement_recompute
 from programmes.models import Cohort, Provider, Session, StaffMembership, recruitment_year_of
 from tests.perf.national import (
     MODULES,
@@ -68,6 +69,7 @@ def test_generator_fills_every_table_consistently_at_a_small_scale():
         "enrolment history": EnrolmentChange.objects.count(),
         "feedback": FeedbackRating.objects.count(),
         "targets": RecruitmentTarget.objects.count(),
+        "evidence tallies": EvidenceTally.objects.count(),
     }
     assert Provider.objects.count() == 2 and Cohort.objects.count() == 24
     assert StaffMembership.objects.filter(role="provider_admin").count() == 6
@@ -139,6 +141,13 @@ def test_generator_adds_engagement_evidence_of_every_kind():
     # The engagement recompute takes all of it: every place measured, with every kind of evidence credited.
     assert engagement_recompute(now=NOW) == 1_000
     assert Engagement.objects.count() == 1_000
+    # It read the tallies the generator counted: the same figures as measuring each place from its records.
+    fresh = engagement_measure_many(enrolment_ids=Enrolment.objects.values_list("pk", flat=True), now=NOW)
+    for row in Engagement.objects.all():
+        measure = fresh[row.pk][0]
+        assert {column: getattr(row, column) for column in (*COLUMNS, "eligible", "at_risk")} == {
+            column: getattr(measure, column) for column in (*COLUMNS, "eligible", "at_risk")
+        }, row.pk
     assert Engagement.objects.filter(core_tasks_done__gt=0).exists()
     assert (
         Engagement.objects.filter(percent__gte=50).exists()
