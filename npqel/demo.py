@@ -22,7 +22,7 @@ from npqel.demo_marking import demo_marking_load
 from npqel.demo_participants import demo_dfe_participant_id, demo_participants_load
 from npqel.demo_programmes import demo_programmes_load
 from participants.models import Enrolment, Participant
-from participants.services.engagement import engagement_recompute, evidence_tallies_count
+from participants.services.engagement import engagement_recompute, engagement_tallies_count
 from programmes.models import Provider, StaffMembership
 
 DEMO_PASSWORD = "npqel-demo-2026"  # noqa: S105 - demo accounts only, printed on start
@@ -132,7 +132,7 @@ def demo_load() -> list[DemoLogin]:
         cursor.execute("ANALYZE")
     # Every place's engagement, from the evidence just loaded: counted into the tallies the services keep, then
     # recomputed (as the jobs a change queues would).
-    evidence_tallies_count()
+    engagement_tallies_count()
     engagement_recompute()
 
     for email, role, flag in [

@@ -595,6 +595,7 @@ class Engagement(models.Model):
     meets_threshold = models.BooleanField()
     eligible = models.BooleanField()
     at_risk = models.BooleanField()
+    # When these figures were worked out: a recompute that finds the same figures leaves the row as it is.
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -606,22 +607,56 @@ class Engagement(models.Model):
         return f"Engagement of {self.enrolment_id}: {self.percent}%"
 
 
+class ComponentPlan(models.Model):
+    """What one component of a cohort's programme plans for one of its groups (group 0: the places in no
+    group), worked out from the programme and the cohort's timetable: its planned hours, and the units its
+    attendance is measured in (hours where no hours are published, else pieces of content: a session and its
+    repeats are one). Kept beside the evidence tallies and counted again with them (EvidenceTally says when)."""
+
+    cohort = models.ForeignKey("programmes.Cohort", on_delete=models.CASCADE, related_name="+")
+    group_key = models.PositiveBigIntegerField(help_text="The delivery group's id; 0 for places in no group")
+    component = models.ForeignKey("programmes.Component", on_delete=models.CASCADE, related_name="+")
+    evidence = models.CharField(max_length=20)
+    counted = models.BooleanField(help_text="It counts toward engagement and plans some hours")
+    required = models.BooleanField()
+    planned_hours = models.DecimalField(max_digits=10, decimal_places=4)
+    units = models.DecimalField(max_digits=30, decimal_places=20)
+    in_hours = models.BooleanField(help_text="Attendance is measured in hours (no hours are published)")
+    core_total = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "group_key", "component"], name="component_plan_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan of {self.component_id} for cohort {self.cohort_id}, group {self.group_key}"
+
+
 class EvidenceTally(models.Model):
     """What one place has done toward one component of its programme, counted from its records: the content
     attended on its own timetable (a session and its repeats once), its core tasks done, the hours logged,
-    and whether a provider admin recorded it done. The engagement recompute reads these instead of the
-    records (millions of attendance marks); it counts again the tallies of the places it recomputes for a
-    cohort or place, and a recompute of every place counts again those of every queued cohort, so a tally is
-    current whenever its cohort is not in EngagementQueue. Only places with some evidence have a row."""
+    whether a provider admin recorded it done; and what that credits, which time passing does not change.
+
+    The engagement recompute reads these and the plans (ComponentPlan) instead of the records (millions of
+    attendance marks). It counts both again for the places it recomputes for a cohort or place; a recompute of
+    every place counts again those of every queued cohort. So they are current whenever their cohort is not in
+    EngagementQueue: every service that changes what engagement is made of queues the cohort in the same
+    transaction (engagement_changed). Only components a place has some evidence for have a tally."""
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="+")
     component = models.ForeignKey("programmes.Component", on_delete=models.CASCADE, related_name="+")
-    contents_attended = models.PositiveIntegerField(default=0)
+    contents_attended = models.PositiveIntegerField()
     # Unrounded, as the sessions' lengths give them (a 50-minute session is 0.8333… hours).
-    hours_attended = models.DecimalField(max_digits=30, decimal_places=20, default=0)
-    core_tasks_done = models.PositiveIntegerField(default=0)
-    hours_logged = models.DecimalField(max_digits=30, decimal_places=20, default=0)
-    recorded_done = models.BooleanField(default=False)
+    hours_attended = models.DecimalField(max_digits=30, decimal_places=20)
+    core_tasks_done = models.PositiveIntegerField()
+    hours_logged = models.DecimalField(max_digits=30, decimal_places=20)
+    recorded_done = models.BooleanField()
+    evidence = models.CharField(max_length=20)
+    counted = models.BooleanField(help_text="The component counts toward engagement and plans some hours")
+    required = models.BooleanField()
+    credited_hours = models.DecimalField(max_digits=10, decimal_places=4)
+    done = models.BooleanField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["enrolment", "component"], name="evidence_tally_once")]

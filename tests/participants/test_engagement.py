@@ -12,6 +12,7 @@ from participants.models import (
     Attendance,
     CoachingSession,
     ComponentCompletion,
+    ComponentPlan,
     Engagement,
     EngagementQueue,
     EvidenceTally,
@@ -527,8 +528,25 @@ def test_a_cohorts_recompute_counts_its_places_tallies_from_their_records(progra
         self_directed.pk: (0, 0, 0, Decimal("2.5"), False),
         case_study.pk: (0, 0, 0, 0, True),
     }
-    # Only places with some evidence have a tally.
+    # With what it credits, which time passing does not change.
+    credits = {
+        tally.component_id: (tally.evidence, tally.counted, tally.credited_hours, tally.done)
+        for tally in EvidenceTally.objects.filter(enrolment=place)
+    }
+    assert credits[component.pk] == ("attendance", True, Decimal("2"), False)  # 2 of 3 hours
+    assert credits[course[0].pk] == ("tasks", True, Decimal("5"), False)  # 1 of 2 core tasks
+    assert credits[self_directed.pk] == ("learning_log", True, Decimal("2.5"), False)
+    assert credits[case_study.pk][0] == "completion" and credits[case_study.pk][3]
+    # Only places with some evidence have a tally; every group with places has the programme's plans.
     assert not EvidenceTally.objects.filter(enrolment=other).exists()
+    plans = {plan.component_id: plan for plan in ComponentPlan.objects.filter(cohort=cohort, group_key=0)}
+    assert set(plans) == set(programme.components.values_list("pk", flat=True))
+    assert (plans[component.pk].planned_hours, plans[component.pk].units, plans[component.pk].in_hours) == (
+        Decimal(3),
+        Decimal(3),
+        True,
+    )
+    assert plans[course[0].pk].core_total == 2
     # Counting again replaces them: the log removed, its tally goes.
     LearningLog.objects.all().delete()
     service.engagement_recompute(enrolment_ids=[place.pk], now=NOW)
@@ -548,7 +566,7 @@ def test_every_place_recomputed_reads_the_tallies_and_counts_again_the_queued_co
     mark(place, sessions[1:2])
     mark(queued_place, queued_sessions[1:2])
     service.engagement_changed(cohort_ids=[queued_cohort.pk])  # what every service does beside its change
-    assert service.engagement_recompute(now=NOW) == 2
+    assert service.engagement_recompute(now=NOW) == 1  # one place's figures changed
     assert Engagement.objects.get(pk=place.pk).credited_hours == Decimal("2.5")  # the tally: 1 of 4
     assert Engagement.objects.get(pk=queued_place.pk).credited_hours == Decimal("5")  # counted again: 2 of 4
     # The cohort's own recompute counts its tallies again.

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from participants.models import Enrolment, EvidenceTally, Participant, School
-from participants.services.engagement import evidence_tallies_count
+from participants.services.engagement import engagement_tallies_count
 from programmes.models import (
     Cohort,
     Component,
@@ -459,7 +459,7 @@ def generate(*, scale: float = 1.0, seed: int = 2026) -> Timings:
             cursor.execute("ANALYZE")
         with timings.step("evidence tallies"), connection.cursor() as cursor:
             # What the services keep as they write records one by one (the engagement recompute reads these).
-            evidence_tallies_count()
+            engagement_tallies_count()
             cursor.execute("ANALYZE participants_evidencetally")
             timings.rows["evidence tallies"] = EvidenceTally.objects.count()
         committing = time.perf_counter()
