@@ -35,6 +35,7 @@ with no evidence for a component gets the figures every place of its group gets,
 """
 
 import datetime
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -648,9 +649,26 @@ def _scope(
     return " AND ".join(clauses) or "1 = 1"
 
 
+def _lock_cohorts(cursor, *, scope: str, params: dict[str, object]) -> None:
+    """One count of a cohort's tallies at a time (each deletes them, then inserts them again: two at once would
+    insert the same rows twice). Advisory locks, taken in one statement in order, so two counts over
+    overlapping cohorts cannot deadlock. SQLite (make run) already writes one transaction at a time."""
+    if connection.vendor != "postgresql":
+        return
+    cursor.execute(f"SELECT DISTINCT e.cohort_id FROM participants_enrolment e WHERE {scope}", params)  # noqa: S608
+    keys = sorted(
+        int.from_bytes(
+            hashlib.sha256(f"engagement-tallies:{cohort_id}".encode()).digest()[:8], "big", signed=True
+        )
+        for (cohort_id,) in cursor.fetchall()
+    )
+    cursor.execute("SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key ORDER BY key", [keys])
+
+
 def _count(cursor, *, cohort_ids: Iterable[int] | None, enrolment_ids: Iterable[int] | None = None) -> None:
     params = _params(timezone.now())  # what is counted does not depend on the time
     scope = _scope(params, cohort_ids=cohort_ids, enrolment_ids=enrolment_ids)
+    _lock_cohorts(cursor, scope=scope, params=params)
     for delete, insert in ((TALLY_DELETE, TALLY_INSERT), (PLAN_DELETE, PLAN_INSERT)):
         cursor.execute(delete.format(scope=scope), params)
         cursor.execute(_sql(insert, scope=scope), params)

@@ -4,9 +4,11 @@ core tasks, required components, logs capped at the planned hours, at risk, and 
 to run twice and gathers a burst of changes into one job per cohort."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from participants.models import (
     Attendance,
@@ -571,3 +573,48 @@ def test_every_place_recomputed_reads_the_tallies_and_counts_again_the_queued_co
     assert Engagement.objects.get(pk=queued_place.pk).credited_hours == Decimal("5")  # counted again: 2 of 4
     # The cohort's own recompute counts its tallies again.
     assert measured(place).credited_hours == Decimal("5")
+
+
+def _together(*jobs):
+    """Run the jobs in threads released at the same instant (each with its own connection and transaction);
+    return what each returned or raised."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[object] = [None] * len(jobs)
+
+    def run(index, job):
+        try:
+            barrier.wait()
+            results[index] = job()
+        except BaseException as error:  # noqa: BLE001 - reported to the test
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recomputes_of_one_cohort_at_the_same_moment_count_its_tallies_once_each(programme, cohort):
+    # A cohort's job, its job again (the sweep re-queued it) and the nightly run of every place, at once: each
+    # deletes the cohort's tallies and inserts them again, one after the other.
+    _, sessions = webinars(cohort, contents=4)
+    places = [EnrolmentFactory(cohort=cohort) for _ in range(3)]
+    for place in places:
+        mark(place, sessions[:2])
+    service.engagement_changed(cohort_ids=[cohort.pk])
+    for _ in range(3):
+        results = _together(
+            lambda: service.engagement_recompute(cohort_ids=[cohort.pk], now=NOW),
+            lambda: service.engagement_recompute(cohort_ids=[cohort.pk], now=NOW),
+            lambda: service.engagement_recompute(now=NOW),
+        )
+        assert all(isinstance(result, int) for result in results), results
+    assert EvidenceTally.objects.filter(enrolment__in=places).count() == 3
+    assert {row.credited_hours for row in Engagement.objects.filter(pk__in=[p.pk for p in places])} == {
+        Decimal("5")
+    }
