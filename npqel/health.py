@@ -22,8 +22,8 @@ PROBLEMS = {
     ),
     "workers": "No background worker is answering: jobs wait in Redis until a worker starts.",
     "outbox": (
-        "Background jobs have waited in the outbox for more than 10 minutes: check that Celery beat is running "
-        "(it drains the outbox every minute), or run `manage.py outbox --drain`."
+        f"Background jobs have waited in the outbox for more than {OUTBOX_LAG_LIMIT_SECONDS // 60} minutes: check "
+        "that Celery beat is running (it drains the outbox every minute), or run `manage.py outbox --drain`."
     ),
 }
 
