@@ -97,11 +97,18 @@ DIALECT = {
     "postgresql": {
         "today": "CAST(%(today)s AS DATE)",
         "days": "({later} - {earlier})",
+        # Hours rounded down to 4 decimals ({down}…{down_end} around a non-negative expression).
+        "down": "TRUNC(",
+        "distinct": "IS DISTINCT FROM",
+        "down_end": ", 4)",
         "session_hours": "(EXTRACT(EPOCH FROM (s.ends_at - s.starts_at)) / 3600.0)",
     },
     "sqlite": {
         "today": "%(today)s",
         "days": "(julianday({later}) - julianday({earlier}))",
+        "down": "(CAST((",
+        "distinct": "IS NOT",
+        "down_end": ") * 10000 AS INTEGER) / 10000.0)",
         "session_hours": "((julianday(s.ends_at) - julianday(s.starts_at)) * 24.0)",
     },
 }
@@ -268,9 +275,10 @@ parts AS MATERIALIZED (
                ELSE q.planned_hours
            END AS due_hours,
            CASE
-               -- Sessions not over yet and not attended yet (-1: nothing more to come).
+               -- Sessions not over yet and not attended yet, rounded down: with what is credited, never more than
+               -- the planned hours (-1: nothing more to come).
                WHEN q.evidence = 'attendance' AND q.units > 0 THEN
-                   ROUND(q.planned_hours * (q.units - q.units_ended - q.units_attended_open) / q.units, 4)
+                   {down}q.planned_hours * (q.units - q.units_ended - q.units_attended_open) / q.units{down_end}
                WHEN q.still_open = 1 THEN q.planned_hours
                ELSE -1
            END AS to_come_hours,
@@ -358,7 +366,7 @@ unevidenced AS MATERIALIZED (
            END AS due_hours,
            CASE
                WHEN q.evidence = 'attendance' AND q.units > 0 THEN
-                   ROUND(q.planned_hours * (q.units - q.units_ended) / q.units, 4)
+                   {down}q.planned_hours * (q.units - q.units_ended) / q.units{down_end}
                WHEN q.still_open = 1 THEN q.planned_hours
                ELSE 0
            END AS possible_hours
@@ -431,7 +439,7 @@ open_credit AS (
                     THEN ROUND(d.planned_hours * (d.units_ended + {open_units}) / d.units, 4) - d.due_hours
                     ELSE 0 END) AS credited_due_more,
            SUM(CASE WHEN v.recorded_done THEN 0
-                    ELSE ROUND(d.planned_hours * (d.units - d.units_ended - {open_units}) / d.units, 4)
+                    ELSE {down}d.planned_hours * (d.units - d.units_ended - {open_units}) / d.units{down_end}
                          - d.possible_hours END) AS possible_more
     FROM open_attended o
     JOIN unevidenced d
@@ -509,7 +517,9 @@ COLUMNS = (
 FLAGS = ("meets_threshold", "eligible", "at_risk")
 
 # The SQL is built from constants only (column names above); every value is a bound parameter. A place whose
-# figures are the same as stored is left as it is: its row, and when it was worked out, stand.
+# figures are the same as stored is left as it is: its row, and when it was worked out, stand. Nor are figures
+# worked out later overwritten: a cohort's job can recount and write while the nightly run, which read the
+# queue before that cohort was queued, is still working from the tallies as they were.
 _FIGURES = dict(
     columns=", ".join(COLUMNS),
     flags=", ".join(FLAGS),
@@ -525,32 +535,34 @@ FOUND = (  # noqa: S608
     "    FROM results\n"
     ")\n"
 ).format(**_FIGURES)
-# PostgreSQL: the changed rows updated and the new ones inserted, each in one pass over the places (an upsert
-# would lock every existing row to compare it). Returns how many it wrote.
-RECOMPUTE_POSTGRESQL = (
+# Every place, on PostgreSQL: the changed rows updated and the new ones inserted, in one pass over the places each
+# (an upsert would lock every existing row to compare it). Returns how many it wrote.
+RECOMPUTE_EVERY_PLACE = (
     FOUND  # noqa: S608
     + ",\nchanged AS (\n"
     "    UPDATE participants_engagement e SET {updates}, computed_at = %(now)s\n"
     "    FROM found f\n"
     "    WHERE e.enrolment_id = f.enrolment_id AND ({stored}) IS DISTINCT FROM ({found})\n"
+    "      AND e.computed_at <= %(now)s\n"
     "    RETURNING 1\n"
     "),\n"
     "added AS (\n"
     "    INSERT INTO participants_engagement (enrolment_id, {columns}, {flags}, computed_at)\n"
     "    SELECT f.enrolment_id, {found}, %(now)s FROM found f\n"
-    "    WHERE NOT EXISTS (SELECT 1 FROM participants_engagement e WHERE e.enrolment_id = f.enrolment_id)\n"
     "    ON CONFLICT (enrolment_id) DO NOTHING\n"
     "    RETURNING 1\n"
     ")\n"
     "SELECT (SELECT COUNT(*) FROM changed) + (SELECT COUNT(*) FROM added)"
 ).format(**_FIGURES)
-# SQLite (the no-services `make run`): an upsert that leaves a place with the same figures as it is.
-RECOMPUTE_SQLITE = (
+# A cohort or some places (and every place on SQLite, the no-services `make run`): an upsert that leaves a place
+# with the same figures, or with figures worked out later, as it is.
+RECOMPUTE_SOME = (
     FOUND  # noqa: S608
     + "INSERT INTO participants_engagement (enrolment_id, {columns}, {flags}, computed_at) "
     "SELECT f.enrolment_id, {found}, %(now)s FROM found f WHERE 1 = 1 "
     "ON CONFLICT (enrolment_id) DO UPDATE SET {excluded}, computed_at = excluded.computed_at "
-    "WHERE ({stored_upsert}) IS NOT ({excluded_figures})"
+    "WHERE ({stored_upsert}) {{distinct}} ({excluded_figures}) "
+    "AND participants_engagement.computed_at <= excluded.computed_at"
 ).format(
     **_FIGURES,
     excluded=", ".join(f"{column} = excluded.{column}" for column in (*COLUMNS, *FLAGS)),
@@ -600,29 +612,33 @@ def _open_sessions(cursor, params: dict[str, object]) -> tuple[str, str]:
 
 
 def _sql(
-    tail: str, *, scope: str, ctes: str = FRESH_CTES, open_sessions: str = "NULL", open_contents: str = "NULL"
+    tail: str,
+    *,
+    scope: str,
+    ctes: str = FRESH_CTES,
+    open_sessions: str = "NULL",
+    open_contents: str = "NULL",
+    every_place: bool = False,
 ) -> str:
     vendor = "sqlite" if connection.vendor == "sqlite" else "postgresql"
     words = DIALECT[vendor]
     today = words["today"]
-    return (
-        ctes.format(
-            today=today,
-            scope=scope,
-            evidence=EVIDENCE_SQL,
-            session_hours=words["session_hours"],
-            cohort_days=words["days"].format(later="co.end_date", earlier="co.start_date"),
-            elapsed_days=words["days"].format(later=today, earlier="co.start_date"),
-            open_sessions=open_sessions,
-            open_contents=open_contents,
-            open_units=OPEN_UNITS,
-            # Every tally is of a place (they go with it): when every place is computed, every tally is read.
-            tallies_in_scope="1 = 1"
-            if scope == "1 = 1"
-            else "v.enrolment_id IN (SELECT enrolment_id FROM places)",
-        )
-        + tail
-    )
+    return ctes.format(
+        today=today,
+        scope=scope,
+        evidence=EVIDENCE_SQL,
+        session_hours=words["session_hours"],
+        cohort_days=words["days"].format(later="co.end_date", earlier="co.start_date"),
+        elapsed_days=words["days"].format(later=today, earlier="co.start_date"),
+        open_sessions=open_sessions,
+        open_contents=open_contents,
+        open_units=OPEN_UNITS,
+        down=words["down"],
+        down_end=words["down_end"],
+        # Every tally is of a place (they go with it): when every place is computed, every tally is read (those of
+        # places left out are not joined to any place).
+        tallies_in_scope="1 = 1" if every_place else "v.enrolment_id IN (SELECT enrolment_id FROM places)",
+    ) + tail.replace("{distinct}", words["distinct"])
 
 
 def _params(now: datetime.datetime) -> dict[str, object]:
@@ -707,20 +723,38 @@ def engagement_recompute(
     the rest as they are."""
     params = _params(now or timezone.now())
     scope = _scope(params, cohort_ids=cohort_ids, enrolment_ids=enrolment_ids)
+    every_place = cohort_ids is None and enrolment_ids is None
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         _fast(cursor)
-        if cohort_ids is None and enrolment_ids is None:
-            queued = list(EngagementQueue.objects.values_list("cohort_id", flat=True))
+        if every_place:
+            queued = sorted(EngagementQueue.objects.values_list("cohort_id", flat=True))
             if queued:
                 _count(cursor, cohort_ids=queued)
+            # A cohort queued since (a change committed while this runs) is left to its own job: its tallies here
+            # are from before the change, and the job may be writing its figures now.
+            counted = f" AND q.cohort_id NOT IN ({', '.join(str(int(c)) for c in queued)})" if queued else ""
+            scope = (
+                "NOT EXISTS (SELECT 1 FROM participants_engagementqueue q "  # noqa: S608 - ids are ints
+                f"WHERE q.cohort_id = e.cohort_id{counted})"
+            )
         else:
             _count(cursor, cohort_ids=cohort_ids, enrolment_ids=enrolment_ids)
         sessions, contents = _open_sessions(cursor, params)
-        postgresql = connection.vendor == "postgresql"
-        write = RECOMPUTE_POSTGRESQL if postgresql else RECOMPUTE_SQLITE
+        write = RECOMPUTE_EVERY_PLACE if postgresql and every_place else RECOMPUTE_SOME
         cursor.execute(
-            _sql(write, scope=scope, ctes=STORED_CTES, open_sessions=sessions, open_contents=contents), params
+            _sql(
+                write,
+                scope=scope,
+                ctes=STORED_CTES,
+                open_sessions=sessions,
+                open_contents=contents,
+                every_place=every_place,
+            ),
+            params,
         )
+        if postgresql and not every_place:
+            return cursor.rowcount
         if not postgresql:
             # SQLite does not count the rows of a statement that starts with WITH.
             cursor.execute("SELECT changes()")

@@ -5,10 +5,11 @@ to run twice and gathers a burst of changes into one job per cohort."""
 
 import datetime
 import threading
+import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from participants.models import (
     Attendance,
@@ -487,6 +488,30 @@ def test_several_places_are_measured_in_two_queries(programme, cohort, django_as
     assert all(len(parts) == 1 for _, parts in measured.values())
 
 
+def test_the_most_still_possible_is_never_more_than_the_planned_hours(cohort):
+    # 2.5 hours over 16 pieces of content: the first attended, still open (its repeat is to come). Credited
+    # 0.1563 (rounded up) and 2.34375 to come: rounded down, 2.3437, so 2.5000 at most.
+    component, sessions = webinars(cohort, hours="2.5", contents=16, past=1)
+    SessionFactory(
+        cohort=cohort,
+        component=component,
+        repeat_of=sessions[0],
+        starts_at=at(D(2023, 12, 1)),
+        ends_at=at(D(2023, 12, 1), 11),
+    )
+    place = EnrolmentFactory(cohort=cohort)
+    mark(place, sessions[:1])
+    row = measured(place)
+    measure, parts = service.engagement_measure(enrolment_id=place.pk, now=NOW)
+    assert (row.credited_hours, row.possible_hours, row.planned_hours) == (
+        Decimal("0.1563"),
+        Decimal("2.5000"),
+        Decimal("2.5000"),
+    )
+    assert measure.possible_hours == parts[0].possible_hours == row.possible_hours
+    assert service.engagement_recompute(now=NOW) == 0  # every place, from the tallies: the same
+
+
 # The evidence tallies the recompute reads ------------------------------------------------------------
 
 
@@ -618,3 +643,75 @@ def test_recomputes_of_one_cohort_at_the_same_moment_count_its_tallies_once_each
     assert {row.credited_hours for row in Engagement.objects.filter(pk__in=[p.pk for p in places])} == {
         Decimal("5")
     }
+
+
+# A change committed while the nightly run works: the run had read the queue (empty) before it, so its tallies
+# for that cohort are stale; the cohort's job recounts and writes meanwhile. The run must not overwrite it.
+LATER = NOW + datetime.timedelta(days=400)  # every session over
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_run_leaves_a_cohort_queued_meanwhile_to_its_own_job(cohort, monkeypatch):
+    _, sessions = webinars(cohort, contents=4, past=2)
+    place = EnrolmentFactory(cohort=cohort)
+    mark(place, sessions[:1])
+    service.engagement_recompute(cohort_ids=[cohort.pk], now=NOW)
+    EngagementQueue.objects.all().delete()
+    assert Engagement.objects.get(pk=place.pk).credited_hours == Decimal("2.5")
+
+    n_paused, n_go, j_wrote, j_commit = (threading.Event() for _ in range(4))
+    real_open = service._open_sessions
+    nightly_thread = {}
+
+    def paused_open(cursor, params):
+        if threading.current_thread() is nightly_thread.get("t"):
+            n_paused.set()
+            n_go.wait(30)
+        return real_open(cursor, params)
+
+    monkeypatch.setattr(service, "_open_sessions", paused_open)
+    monkeypatch.setattr(service, "enqueue", lambda *a, **k: None)  # the job is run by hand below
+    out = {}
+
+    def nightly():
+        try:
+            out["n"] = service.engagement_recompute(now=LATER)
+        except BaseException as e:  # noqa: BLE001
+            out["n"] = e
+        finally:
+            connection.close()
+
+    def job():
+        try:
+            version = EngagementQueue.objects.get(cohort_id=cohort.pk).version
+            with transaction.atomic():
+                service.engagement_recompute(cohort_ids=[cohort.pk], now=LATER)
+                j_wrote.set()
+                j_commit.wait(30)
+            out["deleted"] = EngagementQueue.objects.filter(cohort_id=cohort.pk, version=version).delete()[0]
+        except BaseException as e:  # noqa: BLE001
+            out["j"] = e
+        finally:
+            connection.close()
+
+    n = threading.Thread(target=nightly)
+    nightly_thread["t"] = n
+    n.start()
+    assert n_paused.wait(30)  # the nightly run has read the queue (empty) and counted nothing
+    # A change through the services' path: a mark, and the cohort queued, committed.
+    with transaction.atomic():
+        mark(place, sessions[1:2])
+        service.engagement_changed(cohort_ids=[cohort.pk])
+    j = threading.Thread(target=job)
+    j.start()
+    assert j_wrote.wait(30)  # the cohort's job has written the new figures, not yet committed
+    n_go.set()  # the nightly statement starts now: its snapshot has the mark, not the job's tallies
+    time.sleep(2)  # ... and waits on the place's Engagement row
+    j_commit.set()
+    j.join(30)
+    n.join(30)
+    assert "j" not in out and not isinstance(out.get("n"), BaseException), out
+    assert out["deleted"] == 1 and not EngagementQueue.objects.exists()
+    fresh = service.engagement_measure(enrolment_id=place.pk, now=LATER)[0]
+    stored = Engagement.objects.get(pk=place.pk)
+    assert stored.credited_hours == fresh.credited_hours

@@ -12,7 +12,7 @@ Where the docstring leaves a case open, `expected` says which reading it takes (
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import transaction
@@ -389,7 +389,10 @@ def measure_part(world: World, part: Part, place: Place, share: Share) -> Measur
         possible = planned
     elif evidence == "attendance" and total:
         still_to_come = total - over - attended_to_come  # sessions not yet over and not yet attended
-        possible = credited + rounded(planned * still_to_come / total, 4)
+        # What is to come is rounded down, so that the sum is never more than the planned hours.
+        possible = credited + (planned * still_to_come / total).quantize(
+            Decimal("0.0001"), rounding=ROUND_DOWN
+        )
     elif still_open:
         # Self-paced work until the cohort ends (Silent: also a live component with nothing timetabled).
         possible = planned
