@@ -1,4 +1,4 @@
-"""Engagement and eligibility, worked out in one set-based SQL statement for any number of places.
+"""Engagement and eligibility, worked out in set-based SQL for any number of places.
 
 The rule (docs/adr/0004-engagement.md has the reasons):
 
@@ -14,7 +14,8 @@ The rule (docs/adr/0004-engagement.md has the reasons):
   **To date**: credited ÷ hours due so far (sessions whose every run has ended or that were attended, and
   self-paced hours in proportion to how much of the cohort has passed; being ahead on self-paced work
   does not hide sessions missed). **Maximum still possible**: credited plus everything still to come
-  (sessions not yet over; self-paced work until the cohort ends) ÷ planned hours.
+  (sessions not yet over and not yet attended, rounded down; self-paced work until the cohort ends) ÷ planned
+  hours.
 - Eligible when the engagement % meets the threshold with the programme's comparison ("at least" or "more
   than", compared to two decimals, half up, as shown), every core task is complete, and every required
   component that the engagement hours do not measure (it does not count toward engagement, or it has no
@@ -23,14 +24,16 @@ The rule (docs/adr/0004-engagement.md has the reasons):
   threshold, or the to-date figure is more than the programme's margin below the threshold. (The deadline
   rule is in participants/standing.py: it needs each place's deadline.)
 
-Recomputing is idempotent (an upsert of the same numbers). Changes mark their cohort in EngagementQueue in
-the same transaction; after commit one background job per cohort recomputes it, however many changes came.
+Recomputing is idempotent (a place whose figures are the same is left as it is). Changes mark their cohort in
+EngagementQueue in the same transaction; after commit one background job per cohort recomputes it, however many
+changes came.
 
-The recompute reads what each place has done toward each component from its evidence tally (EvidenceTally),
-not from the records: there are millions of attendance marks. Recomputing a cohort (the queued job) or some
-places counts their tallies again from the records first; recomputing every place (the nightly job, as time
-passing changes what is due) counts again the tallies of the cohorts still queued and trusts the rest. A place
-with no evidence for a component gets the figures every place of its group gets, worked out once per group.
+The recompute reads what each place has done toward each component from its evidence tally (EvidenceTally) and
+each group's plan (ComponentPlan), not from the records: there are millions of attendance marks. Recomputing a
+cohort (the queued job) or some places counts them again from the records first; recomputing every place (the
+nightly job, as time passing changes what is due) counts again those of the cohorts queued when it starts,
+leaves out cohorts queued while it runs (their job does them), and reads the rest. A place with no evidence
+for a component gets the figures every place of its group gets, worked out once per group.
 `engagement_measure` works one place out afresh from its records, with each component's part.
 """
 
