@@ -600,12 +600,18 @@ PLAN_INSERT = (
 OPEN_UNITS = "(CASE WHEN d.in_hours THEN o.hours ELSE o.contents END)"
 
 
-def _open_sessions(cursor, params: dict[str, object]) -> tuple[str, str]:
+def _open_sessions(cursor, params: dict[str, object], *, scope: str | None = None) -> tuple[str, str]:
     """The sessions of content not over yet (a session still to run, or one whose repeat is), and that
-    content, as SQL lists."""
+    content, as SQL lists: of the cohorts of the places in `scope`, or of every cohort."""
+    of_cohorts = (
+        ""
+        if scope is None
+        else f" AND r.cohort_id IN (SELECT e.cohort_id FROM participants_enrolment e WHERE {scope})"  # noqa: S608
+    )
     cursor.execute(
-        "SELECT s.id, COALESCE(s.repeat_of_id, s.id) FROM programmes_session s WHERE COALESCE(s.repeat_of_id, s.id) "
-        "IN (SELECT COALESCE(r.repeat_of_id, r.id) FROM programmes_session r WHERE r.ends_at > %(now)s)",
+        "SELECT s.id, COALESCE(s.repeat_of_id, s.id) FROM programmes_session s "  # noqa: S608 - scope: _scope's
+        "WHERE COALESCE(s.repeat_of_id, s.id) "
+        f"IN (SELECT COALESCE(r.repeat_of_id, r.id) FROM programmes_session r WHERE r.ends_at > %(now)s{of_cohorts})",
         params,
     )
     rows = cursor.fetchall()
@@ -743,7 +749,8 @@ def engagement_recompute(
             )
         else:
             _count(cursor, cohort_ids=cohort_ids, enrolment_ids=enrolment_ids)
-        sessions, contents = _open_sessions(cursor, params)
+        # A cohort's job lists only its cohort's sessions (a group's timetable holds only its cohort's).
+        sessions, contents = _open_sessions(cursor, params, scope=None if every_place else scope)
         write = RECOMPUTE_EVERY_PLACE if postgresql and every_place else RECOMPUTE_SOME
         cursor.execute(
             _sql(

@@ -663,11 +663,11 @@ def test_the_nightly_run_leaves_a_cohort_queued_meanwhile_to_its_own_job(cohort,
     real_open = service._open_sessions
     nightly_thread = {}
 
-    def paused_open(cursor, params):
+    def paused_open(cursor, params, **kwargs):
         if threading.current_thread() is nightly_thread.get("t"):
             n_paused.set()
             n_go.wait(30)
-        return real_open(cursor, params)
+        return real_open(cursor, params, **kwargs)
 
     monkeypatch.setattr(service, "_open_sessions", paused_open)
     monkeypatch.setattr(service, "enqueue", lambda *a, **k: None)  # the job is run by hand below
