@@ -3,13 +3,11 @@ uploads that straddle the deadline; and two uploads or submits at the same momen
 
 import datetime
 import io
-import threading
 import zoneinfo
 
 import pytest
 import time_machine
 from django.core.files.storage import default_storage
-from django.db import connection
 
 from assessment import deadlines, services
 from assessment.models import AssessmentWindow, Receipt, Submission, SubmissionFile
@@ -18,6 +16,7 @@ from programmes.models import Programme
 from tests.assessment.factories import case_study_place, docx_bytes, make_eligible, upload
 from tests.participants.factories import EnrolmentFactory
 from tests.programmes.factories import CohortFactory, ProgrammeFactory
+from tests.together import together
 
 UK = zoneinfo.ZoneInfo("Europe/London")
 UTC = datetime.UTC
@@ -146,35 +145,13 @@ def test_countdown_words():
 # Two at the same moment, against PostgreSQL (each thread has its own connection and transaction).
 
 
-def _together(*jobs):
-    """Run the jobs in threads released at the same instant; return what each returned or raised."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except BaseException as error:  # noqa: BLE001 - reported to the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_uploads_at_the_same_moment_make_one_submission_with_two_versions():
     enrolment, task, _ = case_study_place(opens_on=datetime.date(2026, 3, 22))
     user = enrolment.participant.user
     contents = [docx_bytes(700), docx_bytes(800)]
     with at(2026, 3, 25, 12, 0):
-        results = _together(
+        results = together(
             *(
                 lambda content=content: services.version_upload(
                     by=user, enrolment=enrolment, task=task, main=io.BytesIO(content), main_name="r.docx"
@@ -197,7 +174,7 @@ def test_two_submits_of_the_same_version_at_the_same_moment_make_one_receipt():
     user = enrolment.participant.user
     with at(2026, 3, 25, 12, 0):
         version = upload(enrolment, task)
-        results = _together(
+        results = together(
             *(
                 lambda: services.submission_submit(by=user, version=version, declaration=True)
                 for _ in range(2)

@@ -120,7 +120,7 @@ def test_a_first_save_from_a_page_that_claims_a_later_revision_is_refused_plainl
 def test_two_saves_at_the_same_moment_from_the_same_copy_keep_one_and_refuse_the_other(provider):
     """Two tabs (or two people on one account) press Save together, both from revision 0: the row lock lets one
     in; the other is told, and nothing of it is written."""
-    from tests.assessment.test_deadlines import _together
+    from tests.together import together
 
     enrolment, task, _ = case_study_place(provider=provider)
     with time_machine.travel(datetime.datetime(2026, 3, 25, 12, 0, tzinfo=datetime.UTC), tick=False):
@@ -134,7 +134,7 @@ def test_two_saves_at_the_same_moment_from_the_same_copy_keep_one_and_refuse_the
         allocated_at=timezone.now(),
         due_on=datetime.date(2026, 4, 20),
     )
-    results = _together(
+    results = together(
         *(
             lambda words=words: _save(allocation, criteria, 0, [5], feedback=words)
             for words in ("From the first tab", "From the second tab")

@@ -9,14 +9,12 @@ import datetime
 import io
 import json
 import re
-import threading
 import uuid
 
 import jsonschema
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 
 from metrics.declarations import declarations_export, declarations_record
@@ -26,6 +24,7 @@ from npqel.errors import DomainError
 from tests.metrics.declaration_places import NOW, START, D, S, T, change, engagement, place, standing
 from tests.people import person
 from tests.programmes.factories import CohortFactory, ProgrammeFactory
+from tests.together import together
 
 pytestmark = pytest.mark.django_db
 COURSE = "npq-executive-leadership"
@@ -339,33 +338,11 @@ def test_the_command_prints_what_is_waiting_without_marking_it_exported(provider
 # Two at the same moment, against PostgreSQL (each thread has its own connection and transaction).
 
 
-def _together(*jobs):
-    """Run the jobs in threads released at the same instant; return what each returned or raised."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except BaseException as error:  # noqa: BLE001 - reported to the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_exports_at_the_same_moment_carry_each_declaration_once(provider, cohort, admin):
     for percent in ("10", "40", "70"):
         place(cohort, percent=percent)
-    results = _together(*(lambda: declarations_export(by=admin, provider=provider) for _ in range(2)))
+    results = together(*(lambda: declarations_export(by=admin, provider=provider) for _ in range(2)))
     made = [r for r in results if isinstance(r, DeclarationExport)]
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(made) == 1 and len(refused) == 1, results

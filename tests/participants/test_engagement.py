@@ -33,6 +33,7 @@ from tests.programmes.factories import (
     ProgrammeFactory,
     SessionFactory,
 )
+from tests.together import together
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -600,29 +601,6 @@ def test_every_place_recomputed_reads_the_tallies_and_counts_again_the_queued_co
     assert measured(place).credited_hours == Decimal("5")
 
 
-def _together(*jobs):
-    """Run the jobs in threads released at the same instant (each with its own connection and transaction);
-    return what each returned or raised."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except BaseException as error:  # noqa: BLE001 - reported to the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_recomputes_of_one_cohort_at_the_same_moment_count_its_tallies_once_each(programme, cohort):
     # A cohort's job, its job again (the sweep re-queued it) and the nightly run of every place, at once: each
@@ -633,7 +611,7 @@ def test_recomputes_of_one_cohort_at_the_same_moment_count_its_tallies_once_each
         mark(place, sessions[:2])
     service.engagement_changed(cohort_ids=[cohort.pk])
     for _ in range(3):
-        results = _together(
+        results = together(
             lambda: service.engagement_recompute(cohort_ids=[cohort.pk], now=NOW),
             lambda: service.engagement_recompute(cohort_ids=[cohort.pk], now=NOW),
             lambda: service.engagement_recompute(now=NOW),
