@@ -16,12 +16,11 @@ number of queries however many places the provider has.
 """
 
 import datetime
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -31,6 +30,7 @@ from metrics.compute import BEGUN_STATUSES, ever_was
 from metrics.models import Declaration, DeclarationExport
 from npqel.access import Action, access_for, provider_q
 from npqel.errors import DomainError
+from npqel.locks import lock_names
 from npqel.queries import count_of
 from npqel.words import plural
 from participants.models import Enrolment, EnrolmentChange
@@ -58,15 +58,8 @@ def rfc3339(moment: datetime.datetime) -> str:
 
 def _lock(provider: Provider) -> None:
     """One recording or export of a provider's declarations at a time (each reads what is recorded, then
-    writes). An advisory lock, not the provider's row, which would hold up its enrolments and imports. SQLite
-    (make run) already writes one transaction at a time."""
-    if connection.vendor != "postgresql":
-        return
-    key = int.from_bytes(
-        hashlib.sha256(f"declarations:{provider.pk}".encode()).digest()[:8], "big", signed=True
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    writes)."""
+    lock_names([f"declarations:{provider.pk}"])
 
 
 # Recording ------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from metrics.models import MetricSnapshot, RecomputeRun, RecruitmentTarget
 from npqel.access import Action, access_for
 from npqel.csv_text import NotCsvText, csv_text
 from npqel.errors import DomainError
+from npqel.locks import lock_names
 from programmes.models import Programme, Provider
 
 TARGET_COLUMNS = (
@@ -235,28 +236,10 @@ Scope = tuple[str, Programme | None]  # a recruitment year, and a programme or N
 
 
 def _lock_scopes(provider: Provider, scopes: list[Scope]) -> None:
-    """One snapshot write per scope at a time (two workers compare with the latest, then insert). Advisory
-    locks, not the provider's row: that would hold up every enrolment and import of the provider meanwhile;
-    taken in one statement, in order, so two runs over overlapping scopes cannot deadlock. SQLite (make run)
-    already writes one transaction at a time."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    keys = sorted(
-        int.from_bytes(
-            hashlib.sha256(
-                f"snapshot:{provider.pk}:{year}:{programme.pk if programme else 0}".encode()
-            ).digest()[:8],
-            "big",
-            signed=True,
-        )
-        for year, programme in scopes
+    """One snapshot write per scope at a time (two workers compare with the latest, then insert)."""
+    lock_names(
+        f"snapshot:{provider.pk}:{year}:{programme.pk if programme else 0}" for year, programme in scopes
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key ORDER BY key", [keys]
-        )
 
 
 def _lock_scope(provider: Provider, recruitment_year: str, programme: Programme | None) -> None:

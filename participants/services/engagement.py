@@ -38,7 +38,6 @@ for a component gets the figures every place of its group gets, worked out once 
 """
 
 import datetime
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,6 +46,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from npqel.jobs import enqueue
+from npqel.locks import lock_names
 from participants.models import EngagementQueue
 
 # How long a burst of changes to one cohort is gathered before its engagement is recomputed.
@@ -676,18 +676,11 @@ def _scope(
 
 def _lock_cohorts(cursor, *, scope: str, params: dict[str, object]) -> None:
     """One count of a cohort's tallies at a time (each deletes them, then inserts them again: two at once would
-    insert the same rows twice). Advisory locks, taken in one statement in order, so two counts over
-    overlapping cohorts cannot deadlock. SQLite (make run) already writes one transaction at a time."""
+    insert the same rows twice)."""
     if connection.vendor != "postgresql":
         return
     cursor.execute(f"SELECT DISTINCT e.cohort_id FROM participants_enrolment e WHERE {scope}", params)  # noqa: S608
-    keys = sorted(
-        int.from_bytes(
-            hashlib.sha256(f"engagement-tallies:{cohort_id}".encode()).digest()[:8], "big", signed=True
-        )
-        for (cohort_id,) in cursor.fetchall()
-    )
-    cursor.execute("SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key ORDER BY key", [keys])
+    lock_names(f"engagement-tallies:{cohort_id}" for (cohort_id,) in cursor.fetchall())
 
 
 def _count(cursor, *, cohort_ids: Iterable[int] | None, enrolment_ids: Iterable[int] | None = None) -> None:
